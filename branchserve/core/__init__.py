@@ -1,0 +1,1 @@
+"""Shared code without models: settings helpers, the working calendar, demo registry, scoping."""

@@ -1,0 +1,181 @@
+"""Scoping, in one place.
+
+Every scoped model uses ``ScopedQuerySet`` and names how it hangs off the organisation tree:
+
+* ``scope_path`` — the lookup to the materialised path of the unit the row belongs to
+  (``"outlet__path"``);
+* ``scope_staff`` (optional) — the lookup to the staff member whose own work the row is
+  (``"teller"``). Tellers see only their own rows of such models, wherever they worked;
+  of models without it they see their outlet's rows.
+
+``Model.objects.for_user(user)`` returns the rows the user may see. Views and API endpoints call
+``get_in_scope_or_404`` and ``require_permission``; nothing else decides visibility.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from branchserve.org.choices import Role
+from branchserve.org.permissions import roles_with
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+M = TypeVar("M", bound=models.Model)
+
+# Roles that see their own work only, not the whole unit.
+OWN_WORK_ROLES = frozenset({Role.TELLER})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see today: (unit path, role) pairs from current assignments."""
+
+    staff_id: int | None
+    grants: tuple[tuple[str, str], ...] = ()
+    everything: bool = False
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def unit_paths(self) -> list[str]:
+        return [path for path, role in self.grants if role not in OWN_WORK_ROLES]
+
+    @property
+    def own_paths(self) -> list[str]:
+        return [path for path, role in self.grants if role in OWN_WORK_ROLES]
+
+    def roles_at(self, path: str) -> set[str]:
+        """Roles the user holds at ``path`` or above it."""
+        return {role for grant, role in self.grants if path.startswith(grant)}
+
+    def can(self, permission: str, path: str | None = None) -> bool:
+        if self.everything:
+            return True
+        allowed = roles_with(permission)
+        if path is None:
+            return bool(self.roles & allowed)
+        return bool(self.roles_at(path) & allowed)
+
+    def q(self, model: type[models.Model]) -> Q | None:
+        """The filter for ``model``; None means no restriction."""
+        if self.everything:
+            return None
+        path_lookup: str = model.scope_path  # type: ignore[attr-defined]
+        staff_lookup: str | None = getattr(model, "scope_staff", None)
+        condition = Q(pk__in=[])
+        for path in self.unit_paths:
+            condition |= Q(**{f"{path_lookup}__startswith": path})
+        if self.staff_id is not None and self.own_paths:
+            if staff_lookup:
+                condition |= Q(**{staff_lookup: self.staff_id})
+            else:
+                for path in self.own_paths:
+                    condition |= Q(**{f"{path_lookup}__startswith": path})
+        return condition
+
+
+def scope_for(user: Any, on: dt.date | None = None) -> Scope:
+    """The user's scope, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return Scope(staff_id=None)
+    cached: Scope | None = getattr(user, "_branchserve_scope", None)
+    if cached is not None and on is None:
+        return cached
+    if user.is_superuser:
+        scope = Scope(staff_id=None, everything=True, roles=frozenset(Role))
+    else:
+        from branchserve.org.models import Assignment
+
+        staff = getattr(user, "staff", None)
+        if staff is None or not staff.is_active:
+            scope = Scope(staff_id=None)
+        else:
+            rows = (
+                Assignment.objects.current(on or timezone.localdate())
+                .filter(staff=staff)
+                .values_list("unit__path", "role")
+            )
+            grants = tuple(sorted(rows))
+            scope = Scope(
+                staff_id=staff.pk, grants=grants, roles=frozenset(role for _, role in grants)
+            )
+    if on is None:
+        user._branchserve_scope = scope
+    return scope
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    def for_user(self, user: Any) -> ScopedQuerySet[M]:
+        condition = scope_for(user).q(self.model)
+        if condition is None:
+            return self
+        qs = self.filter(condition)
+        if "__" in getattr(self.model, "scope_path", "") and _crosses_many(self.model):
+            qs = qs.distinct()
+        return qs
+
+    def restrict(self, user: Any, permission: str) -> ScopedQuerySet[M]:
+        """Rows in scope where the user also holds ``permission``."""
+        scope = scope_for(user)
+        if scope.everything:
+            return self
+        allowed = roles_with(permission)
+        narrowed = Scope(
+            staff_id=scope.staff_id,
+            grants=tuple((p, r) for p, r in scope.grants if r in allowed),
+            roles=scope.roles & allowed,
+        )
+        condition = narrowed.q(self.model)
+        assert condition is not None
+        return self.filter(condition).distinct() if _crosses_many(self.model) else self.filter(
+            condition
+        )
+
+
+def _crosses_many(model: type[models.Model]) -> bool:
+    """Whether the scope path goes through a reverse or many relation (needs DISTINCT)."""
+    opts = model._meta
+    for part in model.scope_path.split("__")[:-1]:  # type: ignore[attr-defined]
+        field_ = opts.get_field(part)
+        if field_.one_to_many or field_.many_to_many:
+            return True
+        opts = field_.related_model._meta  # type: ignore[union-attr]
+    return False
+
+
+def unit_path_of(obj: models.Model) -> str:
+    """The materialised path of the unit ``obj`` belongs to, following its ``scope_path``."""
+    value: Any = obj
+    for part in obj.scope_path.split("__")[:-1]:  # type: ignore[attr-defined]
+        value = getattr(value, part)
+    return str(value.path)
+
+
+def get_in_scope_or_404(user: Any, queryset: models.QuerySet[M], **lookup: Any) -> M:
+    """The one row matching ``lookup`` that the user may see, else 404 (never 403: no leaks)."""
+    qs = queryset.for_user(user) if isinstance(queryset, ScopedQuerySet) else queryset
+    try:
+        return qs.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def require_permission(user: Any, permission: str, obj: models.Model | None = None) -> None:
+    """403 unless the user holds ``permission`` where ``obj`` is (or anywhere, without obj)."""
+    path = unit_path_of(obj) if obj is not None else None
+    if not scope_for(user).can(permission, path):
+        from branchserve.audit.actions import record_denied
+
+        record_denied(user, permission, obj)
+        raise PermissionDenied(permission)

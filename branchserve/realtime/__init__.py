@@ -1,0 +1,1 @@
+"""Real-time delivery: WebSocket consumers and events published from actions after commit."""

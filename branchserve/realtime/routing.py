@@ -1,0 +1,14 @@
+"""WebSocket routes. Devices authenticate with ``Authorization: Device <token>`` (or the
+``device.<token>`` subprotocol from browsers); staff with their session."""
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+
+from branchserve.devices.realtime import DeviceAuthMiddleware
+
+websocket_urlpatterns: list = []
+
+websocket_application = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(DeviceAuthMiddleware(URLRouter(websocket_urlpatterns)))
+)
