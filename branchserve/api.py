@@ -29,7 +29,9 @@ api = NinjaAPI(
 session_auth = SessionAuth()
 
 
-def error(request: HttpRequest, status: int, code: str, message: Any, **detail: Any) -> HttpResponse:
+def error(
+    request: HttpRequest, status: int, code: str, message: Any, **detail: Any
+) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": str(message)}
     if detail:
         body["detail"] = detail

@@ -45,7 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "branchserve.core.middleware.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -103,6 +103,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if env_bool("BRANCHSERVE_FAST_PASSWORD_HASHER"):
+    # Tests only (set by conftest.py): real hashing costs seconds per test class.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,6 +128,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # css, img and vendored htmx/ECharts
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
@@ -152,6 +156,12 @@ else:
         "filename": env_str("HUEY_SQLITE_PATH", str(VAR_DIR / "jobs.sqlite3")),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
     }
+
+# Devices: how long a one-time pairing code lives, and how often an address may try one.
+DEVICE_PAIRING_CODE_HOURS = env_int("DEVICE_PAIRING_CODE_HOURS", 24)
+DEVICE_PAIRING_RATE = env_str("DEVICE_PAIRING_RATE", "30/m")
+# Behind a reverse proxy, how many proxies' X-Forwarded-For entries to trust.
+NINJA_NUM_PROXIES = env_int("NINJA_NUM_PROXIES", 0) or None
 
 # The working calendar: one JSON file per year (public holidays and make-up working days).
 CALENDAR_DIR = Path(env_str("CALENDAR_DIR", str(BASE_DIR / "core" / "calendar_data")))

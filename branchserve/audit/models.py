@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, Self
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from branchserve.audit.choices import AuditAction
+from branchserve.org.permissions import roles_with
 from branchserve.org.scoping import ScopedQuerySet, scope_for
 
 
@@ -16,18 +17,22 @@ class AppendOnlyError(RuntimeError):
 
 
 class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
-    def for_user(self, user: Any) -> AuditEventQuerySet:
+    def for_user(self, user: Any) -> Self:
+        """Events in the subtrees where the user is an auditor; a province-level auditor also
+        sees events tied to no unit (failed logins with unknown names, for instance)."""
         scope = scope_for(user)
-        qs: AuditEventQuerySet = super().for_user(user)  # type: ignore[assignment]
-        if not scope.everything and any(path.count("/") == 2 for path in scope.unit_paths):
-            # An auditor of the whole province also sees events tied to no unit.
+        qs = self.restrict(user, "audit.view")
+        if scope.everything:
+            return qs
+        audit_roles = roles_with("audit.view")
+        if any(path.count("/") == 2 and role in audit_roles for path, role in scope.grants):
             qs = qs | self.filter(Q(unit_path=""))
         return qs
 
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
 

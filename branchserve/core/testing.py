@@ -50,6 +50,30 @@ def make_staff(username: str, name: str, role: str, unit: OrgUnit, **user_fields
 class BaseTestCase(TestCase):
     """One organisation for every test; ``self.<username>`` is the ``User``."""
 
+    province: OrgUnit
+    business_department: OrgUnit
+    sb1: OrgUnit
+    sb2: OrgUnit
+    sb3: OrgUnit
+    o11: OrgUnit
+    o12: OrgUnit
+    o21: OrgUnit
+    o31: OrgUnit
+    c11_1: Counter
+    c11_2: Counter
+    c12_1: Counter
+    c21_1: Counter
+    alice: User
+    bob: User
+    carol: User
+    lily: User
+    charlie: User
+    dora: User
+    erin: User
+    frank: User
+    admin: User
+    nobody: User
+
     @classmethod
     def setUpTestData(cls) -> None:
         cls.province = make_unit("PRV", "示范省分行", UnitKind.PROVINCE)

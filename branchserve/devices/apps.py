@@ -6,3 +6,6 @@ class DevicesConfig(AppConfig):
     name = "branchserve.devices"
     label = "devices"
     verbose_name = _("Devices")
+
+    def ready(self) -> None:
+        from branchserve.devices import permissions  # noqa: F401  registers devices.serve_counter

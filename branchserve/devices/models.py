@@ -45,7 +45,9 @@ class Device(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.UNPAIRED
     )
-    pairing_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    pairing_code_hash = models.CharField(
+        max_length=64, blank=True, editable=False, db_index=True
+    )
     pairing_expires_at = models.DateTimeField(_("pairing code expires"), null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     token_hint = models.CharField(_("token ends with"), max_length=8, blank=True, editable=False)
@@ -76,5 +78,5 @@ class Device(models.Model):
             raise ValidationError({"counter": _("This kind of device belongs to a counter.")})
         if self.kind not in COUNTER_KINDS and self.counter_id is not None:
             raise ValidationError({"counter": _("This kind of device belongs to an outlet.")})
-        if self.counter_id and self.outlet_id and self.counter.outlet_id != self.outlet_id:
+        if self.counter is not None and self.outlet_id and self.counter.outlet_id != self.outlet_id:
             raise ValidationError({"counter": _("The counter is not in this outlet.")})

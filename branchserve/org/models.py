@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from branchserve.org.choices import ALLOWED_PARENTS, ROLE_UNIT_KINDS, Role, UnitKind
 from branchserve.org.scoping import ScopedQuerySet
 
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class OrgUnit(models.Model):
@@ -52,10 +51,17 @@ class OrgUnit(models.Model):
         return f"{self.name}（{self.code}）"
 
     def clean(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValidationError({"time_zone": _("Unknown time zone.")}) from None
         parent_kind = self.parent.kind if self.parent else None
-        if parent_kind not in ALLOWED_PARENTS[self.kind]:
+        if self.kind in ALLOWED_PARENTS and parent_kind not in ALLOWED_PARENTS[self.kind]:
             raise ValidationError(
-                {"parent": _("A %(kind)s cannot sit under this unit.") % {"kind": self.get_kind_display()}}
+                {
+                    "parent": _("A %(kind)s cannot sit under this unit.")
+                    % {"kind": self.get_kind_display()}
+                }
             )
         if self.parent and self.pk and self.parent.path.startswith(self.path or "\0"):
             raise ValidationError({"parent": _("A unit cannot sit under itself.")})
@@ -79,8 +85,6 @@ class OrgUnit(models.Model):
 
     @property
     def zone(self) -> ZoneInfo:
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo(self.time_zone)
 
     def ancestors(self) -> models.QuerySet[OrgUnit]:
@@ -177,7 +181,7 @@ class Staff(models.Model):
         related_name="staff",
     )
     employee_no = models.CharField(_("employee number"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(_("full name"), max_length=40)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -239,10 +243,14 @@ class Assignment(models.Model):
         return f"{self.staff} · {self.get_role_display()} · {self.unit.name}"
 
     def clean(self) -> None:
-        if self.unit_id and self.unit.kind not in ROLE_UNIT_KINDS[self.role]:
+        if self.unit_id and self.role in ROLE_UNIT_KINDS and (
+            self.unit.kind not in ROLE_UNIT_KINDS[self.role]
+        ):
             raise ValidationError(
-                {"unit": _("A %(role)s cannot be assigned to a %(kind)s.")
-                 % {"role": self.get_role_display(), "kind": self.unit.get_kind_display()}}
+                {
+                    "unit": _("A %(role)s cannot be assigned to a %(kind)s.")
+                    % {"role": self.get_role_display(), "kind": self.unit.get_kind_display()}
+                }
             )
-        if self.ends_on and self.ends_on < self.starts_on:
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The end date is before the start date.")})

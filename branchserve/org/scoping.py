@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -116,7 +116,7 @@ def scope_for(user: Any, on: dt.date | None = None) -> Scope:
 
 
 class ScopedQuerySet(models.QuerySet[M]):
-    def for_user(self, user: Any) -> ScopedQuerySet[M]:
+    def for_user(self, user: Any) -> Self:
         condition = scope_for(user).q(self.model)
         if condition is None:
             return self
@@ -125,7 +125,7 @@ class ScopedQuerySet(models.QuerySet[M]):
             qs = qs.distinct()
         return qs
 
-    def restrict(self, user: Any, permission: str) -> ScopedQuerySet[M]:
+    def restrict(self, user: Any, permission: str) -> Self:
         """Rows in scope where the user also holds ``permission``."""
         scope = scope_for(user)
         if scope.everything:
@@ -138,8 +138,10 @@ class ScopedQuerySet(models.QuerySet[M]):
         )
         condition = narrowed.q(self.model)
         assert condition is not None
-        return self.filter(condition).distinct() if _crosses_many(self.model) else self.filter(
-            condition
+        return (
+            self.filter(condition).distinct()
+            if _crosses_many(self.model)
+            else self.filter(condition)
         )
 
 
@@ -164,10 +166,14 @@ def unit_path_of(obj: models.Model) -> str:
 
 def get_in_scope_or_404(user: Any, queryset: models.QuerySet[M], **lookup: Any) -> M:
     """The one row matching ``lookup`` that the user may see, else 404 (never 403: no leaks)."""
-    qs = queryset.for_user(user) if isinstance(queryset, ScopedQuerySet) else queryset
+    if isinstance(queryset, models.Manager):
+        queryset = queryset.all()
+    if not isinstance(queryset, ScopedQuerySet):
+        raise TypeError(f"{queryset.model.__name__} is not a scoped model")
+    qs = queryset.for_user(user)
     try:
         return qs.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 

@@ -3,12 +3,11 @@
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 
-from branchserve.devices.realtime import DeviceAuthMiddleware
+from branchserve.devices.realtime import BrowserOriginValidator, DeviceAuthMiddleware
 
 websocket_urlpatterns: list = []
 
-websocket_application = AllowedHostsOriginValidator(
+websocket_application = BrowserOriginValidator(
     AuthMiddlewareStack(DeviceAuthMiddleware(URLRouter(websocket_urlpatterns)))
 )

@@ -16,6 +16,7 @@ from branchserve.core.testing import REGISTRY
 PUBLIC_ROUTES: dict[str, str] = {
     "api/v1/openapi.json": "the API description is public",
     "api/v1/docs": "the API docs page is public",
+    "api/v1/": "the API root answers 404; the docs page lists the API",
     "i18n/setlang/": "language switch",
     "login/": "login page",
     "logout/": "logout",
