@@ -14,6 +14,8 @@ from branchserve.core.env import database_from_url, env_bool, env_int, env_list,
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("BRANCHSERVE_VAR_DIR", str(BASE_DIR.parent / "var")))
+if not (env_str("DATABASE_URL") and env_str("REDIS_URL")):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite database and job queue (fresh clone)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "branchserve-development-key-change-me-in-production")
@@ -165,6 +167,9 @@ NINJA_NUM_PROXIES = env_int("NINJA_NUM_PROXIES", 0) or None
 
 # The working calendar: one JSON file per year (public holidays and make-up working days).
 CALENDAR_DIR = Path(env_str("CALENDAR_DIR", str(BASE_DIR / "core" / "calendar_data")))
+
+# The demo runs on purpose without next year's calendar file; production should not.
+SILENCED_SYSTEM_CHECKS = ["branchserve.W001"] if DEMO_MODE else []
 
 LOGGING = {
     "version": 1,

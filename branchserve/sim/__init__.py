@@ -1,0 +1,1 @@
+"""Simulation and staffing core (no Django): call strategies, engine, closed forms."""
