@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from branchserve.org.choices import ALLOWED_PARENTS, ROLE_UNIT_KINDS, Role, UnitKind
 from branchserve.org.scoping import ScopedQuerySet
-
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class OrgUnit(models.Model):
@@ -243,8 +242,10 @@ class Assignment(models.Model):
         return f"{self.staff} · {self.get_role_display()} · {self.unit.name}"
 
     def clean(self) -> None:
-        if self.unit_id and self.role in ROLE_UNIT_KINDS and (
-            self.unit.kind not in ROLE_UNIT_KINDS[self.role]
+        if (
+            self.unit_id
+            and self.role in ROLE_UNIT_KINDS
+            and (self.unit.kind not in ROLE_UNIT_KINDS[self.role])
         ):
             raise ValidationError(
                 {
