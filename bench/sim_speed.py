@@ -12,6 +12,9 @@ Customers per second = simulated customers / wall seconds. ``mean_waits_agree`` 
 the three engines' mean waits (all customers, ordinary, premium) agree pairwise within
 Bonferroni-corrected 99 % confidence intervals.
 
+The batched path (the model built once, many replications per ``simulate`` call) is reported
+apart as ``branchserve_batched_customers_per_s`` with its own ratios.
+
 Prints one JSON line. ``python bench/sim_speed.py [--rounds N]``.
 """
 
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from branchserve.sim.distributions import Exponential
 from branchserve.sim.engine import simulate
 from branchserve.sim.model import ArrivalStream, BusinessType, CounterPlan, OutletModel
+from branchserve.sim.results import Replication
 from branchserve.sim.strategies import CounterConfig, Tier
 
 HOURS = 8
@@ -72,7 +76,16 @@ Run = tuple[int, float, float, float]
 
 
 def run_branchserve(seed: int) -> Run:
-    day = simulate(build_model(), 1, seed=seed).replications[0]
+    return _waits(simulate(build_model(), 1, seed=seed).replications[0])
+
+
+def run_branchserve_batched(seeds: range) -> list[Run]:
+    """The batched path: the model built once, then ``len(seeds)`` replications in one
+    ``simulate`` call (seed ``seeds.start``), each reduced as in :func:`run_branchserve`."""
+    return [_waits(day) for day in simulate(build_model(), len(seeds), seeds.start).replications]
+
+
+def _waits(day: Replication) -> Run:
     wait = day.wait_s / 60.0
     by_tier = day.tier  # 0 ordinary, 1 gold
     total = np.bincount(by_tier, wait, 2)
@@ -194,6 +207,17 @@ def main() -> None:
             seconds[name] += elapsed
             samples[name].extend(runs)
     rate = {name: sum(run[0] for run in samples[name]) / seconds[name] for name in engines}
+    # The batched path, reported apart (not in the agreement check): as many replications as
+    # "branchserve" above, ``--branchserve`` per simulate() call.
+    batched_seconds = 0.0
+    batched_customers = 0
+    for r in range(args.rounds):
+        count = per_round["branchserve"]
+        start = time.perf_counter()
+        runs = run_branchserve_batched(range(r * count, (r + 1) * count))
+        batched_seconds += time.perf_counter() - start
+        batched_customers += sum(run[0] for run in runs)
+    batched = batched_customers / batched_seconds
     print(
         json.dumps(
             {
@@ -203,6 +227,9 @@ def main() -> None:
                 "ratio_vs_ciw": round(rate["branchserve"] / rate["ciw"], 2),
                 "ratio_vs_simpy": round(rate["branchserve"] / rate["simpy"], 2),
                 "mean_waits_agree": agree(samples),
+                "branchserve_batched_customers_per_s": round(batched),
+                "batched_ratio_vs_ciw": round(batched / rate["ciw"], 2),
+                "batched_ratio_vs_simpy": round(batched / rate["simpy"], 2),
                 "mean_wait_min": {
                     name: round(float(np.mean([run[1] for run in samples[name]])), 3)
                     for name in engines

@@ -78,10 +78,12 @@ def _mount_routers() -> None:
     from branchserve.audit.api import router as audit_router
     from branchserve.devices.api import router as devices_router
     from branchserve.org.api import router as org_router
+    from branchserve.queueing.api import router as queueing_router
 
     api.add_router("/", org_router)
     api.add_router("/", devices_router)
     api.add_router("/", audit_router)
+    api.add_router("/", queueing_router)
 
 
 _mount_routers()

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "branchserve.org",
     "branchserve.audit",
     "branchserve.devices",
+    "branchserve.queueing",
     "branchserve.front",
     "branchserve.planning",
 ]

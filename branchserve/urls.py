@@ -11,6 +11,7 @@ urlpatterns = [
     path("devices/", include("branchserve.devices.urls")),
     path("audit/", include("branchserve.audit.urls")),
     path("org/", include("branchserve.org.urls")),
+    path("queue/", include("branchserve.queueing.urls")),
 ]
 
 admin.site.site_header = admin.site.site_title = "branchserve"

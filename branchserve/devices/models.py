@@ -45,9 +45,7 @@ class Device(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.UNPAIRED
     )
-    pairing_code_hash = models.CharField(
-        max_length=64, blank=True, editable=False, db_index=True
-    )
+    pairing_code_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     pairing_expires_at = models.DateTimeField(_("pairing code expires"), null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     token_hint = models.CharField(_("token ends with"), max_length=8, blank=True, editable=False)

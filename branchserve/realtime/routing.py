@@ -3,10 +3,14 @@
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
+from django.urls import path
 
 from branchserve.devices.realtime import BrowserOriginValidator, DeviceAuthMiddleware
+from branchserve.realtime.consumers import OutletQueueConsumer
 
-websocket_urlpatterns: list = []
+websocket_urlpatterns = [
+    path("ws/queue/outlets/<str:outlet_code>/", OutletQueueConsumer.as_asgi()),
+]
 
 websocket_application = BrowserOriginValidator(
     AuthMiddlewareStack(DeviceAuthMiddleware(URLRouter(websocket_urlpatterns)))

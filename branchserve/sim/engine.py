@@ -8,10 +8,13 @@ One replication is one day:
    The draws do not depend on the counters or their strategies, so two runs with the same seed
    and different strategies see the same customers (common random numbers);
 2. an event loop over a ``heapq`` of counter events (service ends, shifts opening and closing)
-   merged with the sorted arrivals. Whenever a counter is free it calls
-   :func:`branchserve.sim.strategies.choose` — the function the live queue runs — on the
-   waiting tickets, kept as :class:`~branchserve.sim.strategies.QueueLine` objects. A free
-   counter takes an arriving ticket at once (the longest-idle counter serving that queue).
+   merged with the sorted arrivals. Whenever a counter is free it asks the shared strategy
+   module for its decision — :func:`branchserve.sim.strategies.pick`, bound once per counter
+   with :func:`~branchserve.sim.strategies.bind`: the decision the live queue's
+   :func:`~branchserve.sim.strategies.choose` makes, without building the reason's params
+   that the simulator does not keep — on the waiting tickets, kept as
+   :class:`~branchserve.sim.strategies.QueueLine` objects. A free counter takes an arriving
+   ticket at once (the longest-idle counter serving that queue).
 
 Abandonment is exact but lazy: a customer leaves at ``arrival + patience`` if not called by
 then; since ``choose`` only reads the heads of the lanes, expired tickets are removed from the
@@ -50,7 +53,7 @@ from branchserve.sim.strategies import (
     StrategyState,
     Tier,
     WaitingTicket,
-    choose,
+    bind,
 )
 
 __all__ = ["TraceCustomer", "replay", "replication_rng", "run_replication", "simulate"]
@@ -266,12 +269,11 @@ def _run(model: OutletModel, d: _Draws, index: int) -> Replication:
         np.where(no_show, model.no_show_s, d.service_s) if no_show is not None else d.service_s
     ).tolist()
     business_list = d.business.tolist()
-    tier_list = d.tier.tolist()
-    tiers = list(map(_TIERS.__getitem__, tier_list))
+    tiers = _take(_TIERS, d.tier)
     if len(businesses) == 1:  # one queue: no per-customer lookup of the line
         only = lines[businesses[0].queue]
         line_of = [only] * n
-        lane_of = list(map(only.lanes.__getitem__, tier_list))
+        lane_of = _take(only.lanes, d.tier)
         queue_of: Iterable[str] = repeat(businesses[0].queue)
     else:
         line_of = _take([lines[b.queue] for b in businesses], d.business)
@@ -322,7 +324,17 @@ def _run(model: OutletModel, d: _Draws, index: int) -> Replication:
     serving = [-1] * n_counters  # kept only for transfers
     second = [False] * n_counters
     idle: list[int] = []  # longest idle first
+    # Each counter decides through the shared strategy module: bind(...)(now) is
+    # strategies.pick(config, lines, now, state), the decision of strategies.choose.
+    pickers = [bind(config, lines, state) for config, state in zip(configs, states, strict=True)]
+    # Every counter serves every queue (the usual single-queue model): an arriving ticket
+    # goes to the longest-idle counter without looking at the queues.
+    serve_all = all(s.issuperset(lines) for s in serves)
 
+    # Event codes in the heap, (time, code): a service end of counter k is k; a wake-up of idle
+    # counter k (a transfer arrived for it) is n_counters + k; shift change j of `schedule` is
+    # -1 - j (negative: first at equal times, so a counter never calls at the very end of its
+    # shift); `end` (at infinity) closes the day after every other event.
     heap: list[tuple[float, int]] = []
     schedule: list[tuple[int, bool]] = []
     open_s = [0.0] * n_counters
@@ -331,32 +343,52 @@ def _run(model: OutletModel, d: _Draws, index: int) -> Replication:
         for start, end in plan.shifts:
             open_s[k] += end - start
             schedule.append((k, True))
-            heappush(heap, (start, len(schedule) - 1))
+            heappush(heap, (start, -len(schedule)))
             if model.serve_after_close and end >= close_s:
                 stays_open[k] = True  # serves whoever is still waiting, then stops
             else:
                 schedule.append((k, False))
-                heappush(heap, (end, len(schedule) - 1))
-    # Event codes in the heap, (time, code): shift changes 0 <= code < served (first at equal
-    # times, so a counter never calls at the very end of its shift), service ends of counter k
-    # served + k, and wake-ups of idle counter k wake + k.
-    served = len(schedule)
-    wake = served + n_counters
+                heappush(heap, (end, -len(schedule)))
+    end_code = 2 * n_counters
+    heappush(heap, (_INF, end_code))
 
-    # One loop merges the sorted arrivals with the heap of counter events. Every path that
-    # frees a counter k at time `now` falls through to the call block at the bottom (written
-    # once, inline: this loop runs per customer, and every statement in it shows in the speed).
+    # One loop merges the sorted arrivals (`at`, ending with infinity) with the heap of counter
+    # events. Every path that frees a counter k at time `now` falls through to the call block
+    # at the bottom (written once, inline: this loop runs per customer, and every statement in
+    # it shows in the speed).
     has_flags = flagged is not None
     has_transfers = transfer_to is not None
+    pop, push = heappop, heappush  # local names are the cheapest lookups
     now = 0.0
     k = 0
     i = 0
     while True:
-        arrival_time = at[i]
-        if heap and heap[0][0] <= arrival_time:
-            now, event = heappop(heap)
-            if served <= event < wake:  # counter k finished a service
-                k = event - served
+        if heap[0][0] <= at[i]:
+            now, k = pop(heap)
+            if k >= n_counters:
+                if k == end_code:
+                    break
+                k -= n_counters  # wake up idle counter k
+                if status[k] != _IDLE:
+                    continue
+                idle.remove(k)
+                status[k] = _BUSY
+            elif k < 0:  # a shift starts or ends
+                k, opening = schedule[-1 - k]
+                if not opening:
+                    if status[k] == _IDLE:
+                        idle.remove(k)
+                        status[k] = _OFF
+                    elif status[k] == _BUSY:
+                        stopping[k] = True
+                    continue
+                if stopping[k]:  # reopening before the last service of the shift ended
+                    stopping[k] = False
+                    continue
+                if status[k] != _OFF:
+                    continue
+                status[k] = _BUSY
+            else:  # counter k finished a service
                 if has_transfers and not second[k]:
                     c = serving[k]
                     if transfer_to[c] >= 0 and not (no_show is not None and no_show[c]):  # type: ignore[index]
@@ -377,48 +409,12 @@ def _run(model: OutletModel, d: _Draws, index: int) -> Replication:
                         )
                         for other in idle:
                             if target in serves[other]:
-                                heappush(heap, (now, wake + other))
+                                push(heap, (now, n_counters + other))
                                 break
                 if stopping[k]:
                     stopping[k] = False
                     status[k] = _OFF
                     continue
-                for line in lines_of[k]:
-                    if line.count:
-                        break
-                else:  # nothing to call: idle
-                    status[k] = _IDLE
-                    idle.append(k)
-                    continue
-            elif event < served:  # a shift starts or ends
-                k, opening = schedule[event]
-                if not opening:
-                    if status[k] == _IDLE:
-                        idle.remove(k)
-                        status[k] = _OFF
-                    elif status[k] == _BUSY:
-                        stopping[k] = True
-                    continue
-                if stopping[k]:
-                    stopping[k] = False
-                    continue
-                if status[k] != _OFF:
-                    continue
-            else:
-                k = event - wake
-                if status[k] != _IDLE:
-                    continue
-                idle.remove(k)
-            if event < served or event >= wake:
-                for line in lines_of[k]:
-                    if line.count:
-                        break
-                else:  # nothing to call: idle
-                    status[k] = _IDLE
-                    idle.append(k)
-                    continue
-        elif i == n:
-            break
         else:  # a customer takes a ticket
             ticket = tickets[i]
             if has_flags and flagged[i]:  # type: ignore[index]
@@ -429,47 +425,50 @@ def _run(model: OutletModel, d: _Draws, index: int) -> Replication:
             i += 1
             if not idle:
                 continue
-            queue = ticket.queue
-            for k in idle:
-                if queue in serves[k]:
-                    break
+            if serve_all:
+                k = idle.pop(0)
             else:
-                continue
-            idle.remove(k)
-            now = arrival_time
+                queue = ticket[1]
+                for k in idle:
+                    if queue in serves[k]:
+                        break
+                else:
+                    continue
+                idle.remove(k)
+            status[k] = _BUSY
+            now = at[i - 1]
 
-        # ---- counter k is free at `now` and has tickets in its queues: it calls the
-        # strategy's choice (or goes idle if all of them have left).
+        # ---- counter k is free at `now`: it calls the strategy's choice, or goes idle if
+        # nothing it serves is waiting (or all of it has left).
         if deadline is not None:
             for line in lines_of[k]:
                 if line.count:
                     _purge(line, now, deadline, abandoned)
-        choice = choose(configs[k], lines, now, states[k])
-        if choice is None:
+        picked = pickers[k](now)
+        if picked is None:
             status[k] = _IDLE
             idle.append(k)
             continue
-        ticket = choice.ticket
-        c = ticket.id  # type: ignore[assignment]
+        ticket, why = picked
+        c = ticket[0]  # type: ignore[assignment]  # the engine numbers its tickets
         lane = lane_of[c]
         if lane and lane[0] is ticket:  # the usual case: the head of its arrival lane
             lane.popleft()
             line_of[c].count -= 1
         else:  # flagged, transferred, or behind a transfer placed by original time
-            lines[ticket.queue].remove(ticket)
-        status[k] = _BUSY
+            lines[ticket[1]].remove(ticket)
         if has_transfers:
             serving[k] = c
             second[k] = in_second[c]
             if in_second[c]:
                 called2[c] = now
                 counter2[c] = k
-                heappush(heap, (now + service2[c], served + k))  # type: ignore[index]
+                push(heap, (now + service2[c], k))  # type: ignore[index]
                 continue
         called[c] = now
         counter_of[c] = k
-        reason[c] = choice.reason_code
-        heappush(heap, (now + duration[c], served + k))
+        reason[c] = why
+        push(heap, (now + duration[c], k))
 
     return Replication(
         index=index,

@@ -119,15 +119,17 @@ as the simulator's (tested by replaying a simulated day call by call).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from functools import partial
 from typing import Any, NamedTuple
 
 __all__ = [
     "REASON_TEMPLATES_ZH",
     "Choice",
     "CounterConfig",
+    "Picked",
     "QueueLine",
     "Reason",
     "Strategy",
@@ -135,8 +137,11 @@ __all__ = [
     "TicketId",
     "Tier",
     "WaitingTicket",
+    "bind",
     "build_waiting",
     "choose",
+    "explain",
+    "pick",
 ]
 
 TicketId = int | str
@@ -470,10 +475,10 @@ def _effective_at(ticket: WaitingTicket) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# choose
+# choose = pick (the decision) + explain (the reason's params)
 #
 # Enum members are looked up once here: ``Strategy.AGEING`` costs ~100 ns per access on
-# Python 3.11, a module global ~20 ns, and choose runs once per simulated customer.
+# Python 3.11, a module global ~20 ns, and a decision runs once per simulated customer.
 
 _STRICT = Strategy.STRICT_PRIORITY
 _AGEING = Strategy.AGEING
@@ -490,10 +495,14 @@ _R_LONGEST = Reason.LONGEST_WAIT.value
 _R_FAIRNESS = Reason.FAIRNESS_CAP.value
 # Reason codes go into Choice as plain strings (equal to the Reason members).
 _new = tuple.__new__  # builds a Choice without the NamedTuple __new__ call (~40 % cheaper)
+_INF = float("inf")
 
 # A lane head as the general path sees it: (effective_at, queue position, tier, ticket). Tuple
 # order is the tie-break order, and the ticket itself is never compared.
 _Head = tuple[float, int, int, WaitingTicket]
+
+Picked = tuple[WaitingTicket, str]
+"""What :func:`pick` returns: the ticket to call and the reason code."""
 
 
 def choose(
@@ -505,50 +514,139 @@ def choose(
     """The ticket ``config``'s counter calls at ``now``, or ``None`` if it has nothing to call.
 
     Updates ``state`` (weighted round robin) in place when it returns a choice; a ``None``
-    state behaves like a fresh one. Does not modify ``waiting``.
+    state behaves like a fresh one. Does not modify ``waiting``. It is :func:`pick` (the
+    decision) followed by :func:`explain` (the reason's ``params``).
     """
-    # Fast paths for strict priority and ageing: one pass over the lane heads, no lists. They
-    # give the same result as _choose_general (a property test checks it) and hand over to it
-    # as soon as a flagged ticket shows up.
-    single = config._single  # set for strict priority and ageing counters with one queue
+    picked = pick(config, waiting, now, state)
+    if picked is None:
+        return None
+    return explain(config, picked[0], picked[1], now)
+
+
+def pick(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    now: float,
+    state: StrategyState | None = None,
+) -> Picked | None:
+    """The decision of :func:`choose` without its explanation: ``(ticket, reason_code)``.
+
+    The simulator calls it (through :func:`bind`) once per simulated customer, where building
+    the ``params`` dict and the :class:`Choice` of every call would cost a fifth of the run.
+    """
+    single = config._single
     if single is not None:
         line = waiting.get(single)
-        if line is None or not line.count:
+        if line is None:
+            return None
+        return _one_queue(config, waiting, line, state)(now)
+    strategy = config.strategy
+    if strategy is _STRICT or strategy is _AGEING:
+        return _pick_strict(config, waiting, state, now)
+    return _pick_general(config, waiting, state, now)
+
+
+def bind(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    state: StrategyState | None = None,
+) -> Callable[[float], Picked | None]:
+    """``bind(config, waiting, state)(now) == pick(config, waiting, now, state)``, faster.
+
+    For a caller that keeps ``waiting`` and updates its :class:`QueueLine` objects in place
+    (the simulator): the returned function reads the lines it found when bound, so a line
+    replaced in the mapping afterwards is not seen (a line added for a queue that had none is).
+    It runs the same code as :func:`pick`, with the dispatch done once.
+    """
+    single = config._single
+    if single is not None:
+        line = waiting.get(single)
+        if line is not None:
+            return _one_queue(config, waiting, line, state)
+        return partial(_pick_any, config, waiting, state)
+    strategy = config.strategy
+    if strategy is _STRICT or strategy is _AGEING:
+        return partial(_pick_strict, config, waiting, state)
+    return partial(_pick_general, config, waiting, state)
+
+
+def explain(config: CounterConfig, ticket: WaitingTicket, reason: str, now: float) -> Choice:
+    """The :class:`Choice` for a decision of :func:`pick`, with its reason's ``params``."""
+    params = _PARAMS[reason](config, ticket, now)
+    return _new(Choice, (ticket.id, config.strategy, reason, params, ticket))
+
+
+def _pick_any(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    state: StrategyState | None,
+    now: float,
+) -> Picked | None:
+    return pick(config, waiting, now, state)
+
+
+# ---- the fast paths: strict priority and ageing, one pass over the lane heads, no lists.
+# They decide exactly as _pick_general (a property test checks it on random queues) and hand
+# over to it as soon as a flagged ticket shows up.
+
+
+def _one_queue(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    line: QueueLine,
+    state: StrategyState | None,
+) -> Callable[[float], Picked | None]:
+    """The decision of a strict-priority or ageing counter serving one queue
+    (``config._single``), with ``line`` that queue's line in ``waiting``."""
+    cap = config.ageing_cap_s
+    tier_priority = config.tier_priority
+    ordinary, gold, platinum, private = line.lanes
+
+    def pick_one_queue(now: float) -> Picked | None:
+        if not line.count:
             return None
         if line.flagged:
-            return _choose_general(config, waiting, now, state)
-        lanes = line.lanes
-        ordinary, gold, platinum, private = lanes
-        cap = config.ageing_cap_s
-        if ordinary and not (gold or platinum or private):
+            return _pick_general(config, waiting, state, now)
+        first: WaitingTicket
+        top: WaitingTicket
+        if platinum or private:
+            # Lanes ascend by tier: the last head seen has the highest tier, and among equal
+            # effective_at the first one seen has the lowest (the general path's tie-break).
+            first_at = _INF
+            for lane in line.lanes:
+                if lane:
+                    top = lane[0]
+                    if top.effective_at < first_at:
+                        first = top
+                        first_at = top.effective_at
+        elif gold:
+            top = first = gold[0]
+            if ordinary and ordinary[0].effective_at <= top.effective_at:
+                first = ordinary[0]
+        elif ordinary:
             # The commonest case of all: only ordinary tickets are waiting.
             head = ordinary[0]
             if cap is not None and now - head.effective_at >= cap:
-                return _waited_choice(config, _R_AGED, head, now - head.effective_at, cap)
-            return _new(Choice, (head.id, config.strategy, _R_STRICT, {"queue": single}, head))
-        # Lanes ascend by tier: the last head seen has the highest tier, and among equal
-        # effective_at the first one seen has the lowest (the general path's tie-break).
-        top: WaitingTicket | None = None
-        first: WaitingTicket | None = None
-        first_at = _INF
-        for lane in lanes:
-            if lane:
-                top = lane[0]
-                if top.effective_at < first_at:
-                    first = top
-                    first_at = top.effective_at
-        if top is None or first is None:
+                return head, _R_AGED
+            return head, _R_STRICT
+        else:
             return None
-        if cap is not None and now - first_at >= cap:
-            return _waited_choice(config, _R_AGED, first, now - first_at, cap)
-        if config.tier_priority and top is not first:
-            return _premium_choice(config, top)  # a higher tier than the longest wait
-        return _new(Choice, (first.id, config.strategy, _R_STRICT, {"queue": single}, first))
+        if cap is not None and now - first.effective_at >= cap:
+            return first, _R_AGED
+        if tier_priority and top is not first:
+            return top, _R_PREMIUM  # a higher tier than the longest wait
+        return first, _R_STRICT
 
-    strategy = config.strategy
-    if strategy is not _STRICT and strategy is not _AGEING:
-        return _choose_general(config, waiting, now, state)
-    queues = config.queues
+    return pick_one_queue
+
+
+def _pick_strict(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    state: StrategyState | None,
+    now: float,
+) -> Picked | None:
+    """A strict-priority or ageing counter serving several queues."""
     get = waiting.get
     tier_priority = config.tier_priority
     best: WaitingTicket | None = None
@@ -556,11 +654,11 @@ def choose(
     oldest: WaitingTicket | None = None
     oldest_at = _INF
     position = 0
-    for code in queues:
+    for code in config.queues:
         line = get(code)
         if line is not None and line.count:
             if line.flagged:
-                return _choose_general(config, waiting, now, state)
+                return _pick_general(config, waiting, state, now)
             tier = 0
             for lane in line.lanes:
                 if lane:
@@ -581,22 +679,22 @@ def choose(
         return None
     cap = config.ageing_cap_s
     if cap is not None and now - oldest_at >= cap:
-        return _waited_choice(config, _R_AGED, oldest, now - oldest_at, cap)
+        return oldest, _R_AGED
     if tier_priority and oldest_tier < best_tier:
-        return _premium_choice(config, best)
-    return _new(Choice, (best.id, strategy, _R_STRICT, {"queue": best.queue}, best))
+        return best, _R_PREMIUM
+    return best, _R_STRICT
 
 
-_INF = float("inf")
+# ---- the reference: every rule, every strategy
 
 
-def _choose_general(
+def _pick_general(
     config: CounterConfig,
     waiting: Mapping[str, QueueLine],
-    now: float,
     state: StrategyState | None,
-) -> Choice | None:
-    """Every rule, every strategy: the reference the fast path is tested against."""
+    now: float,
+) -> Picked | None:
+    """Every rule, every strategy: the reference the fast paths are tested against."""
     heads: list[_Head] = []
     flagged: list[_Head] = []
     get = waiting.get
@@ -610,19 +708,14 @@ def _choose_general(
                     head = lane[0]
                     heads.append((head.effective_at, position, tier, head))
 
-    strategy = config.strategy
     appointments: list[_Head] = []
     if flagged:
         fronts = [f for f in flagged if f[3].front]
         if fronts:
-            ticket = min(fronts)[3]
-            return _new(Choice, (ticket.id, strategy, _R_FRONT, {"queue": ticket.queue}, ticket))
+            return min(fronts)[3], _R_FRONT
         greens = [f for f in flagged if f[3].green_channel]
         if greens:
-            ticket = min(greens)[3]
-            waited = now - ticket.effective_at
-            params: dict[str, Any] = {"waited_s": int(waited), "waited_min": int(waited // 60)}
-            return _new(Choice, (ticket.id, strategy, _R_GREEN, params, ticket))
+            return min(greens)[3], _R_GREEN
         appointments = [f for f in flagged if f[3].appointment]
     elif not heads:
         return None
@@ -631,13 +724,12 @@ def _choose_general(
     if cap is not None:
         oldest = min(heads + appointments)
         if now - oldest[0] >= cap:
-            return _waited_choice(config, _R_AGED, oldest[3], now - oldest[0], cap)
+            return oldest[3], _R_AGED
     if appointments:
-        ticket = min(appointments)[3]
-        params = {"queue": ticket.queue, "waited_s": int(now - ticket.effective_at)}
-        return _new(Choice, (ticket.id, strategy, _R_APPOINTMENT, params, ticket))
+        return min(appointments)[3], _R_APPOINTMENT
     if not heads:
         return None
+    strategy = config.strategy
     if strategy is _STRICT or strategy is _AGEING:
         return _strict(config, heads)
     if strategy is _WRR:
@@ -645,30 +737,23 @@ def _choose_general(
     return _premium_boost(config, heads, now)
 
 
-def _waited_choice(
-    config: CounterConfig, reason: str, ticket: WaitingTicket, waited: float, cap: float
-) -> Choice:
-    params = {
-        "waited_s": int(waited),
-        "waited_min": int(waited // 60),
-        "cap_s": cap,
-        "cap_min": int(cap // 60),
-    }
-    return _new(Choice, (ticket.id, config.strategy, reason, params, ticket))
+def _choose_general(
+    config: CounterConfig,
+    waiting: Mapping[str, QueueLine],
+    now: float,
+    state: StrategyState | None,
+) -> Choice | None:
+    """:func:`choose` through the reference path only (for tests)."""
+    picked = _pick_general(config, waiting, state, now)
+    return None if picked is None else explain(config, picked[0], picked[1], now)
 
 
-def _premium_choice(config: CounterConfig, ticket: WaitingTicket) -> Choice:
-    params = {"queue": ticket.queue, "tier": TIER_KEYS[ticket.tier]}
-    return _new(Choice, (ticket.id, config.strategy, _R_PREMIUM, params, ticket))
-
-
-def _strict(config: CounterConfig, heads: list[_Head]) -> Choice:
+def _strict(config: CounterConfig, heads: list[_Head]) -> Picked:
     best = min(heads, key=_tier_first if config.tier_priority else _position_first)
-    ticket = best[3]
     if config.tier_priority and min(heads)[2] < best[2]:
         # A lower tier has waited longest, and the tier passed it.
-        return _premium_choice(config, ticket)
-    return _new(Choice, (ticket.id, config.strategy, _R_STRICT, {"queue": ticket.queue}, ticket))
+        return best[3], _R_PREMIUM
+    return best[3], _R_STRICT
 
 
 def _tier_first(head: _Head) -> tuple[int, int, float]:
@@ -681,7 +766,7 @@ def _position_first(head: _Head) -> tuple[int, float, int]:
 
 def _weighted_round_robin(
     config: CounterConfig, heads: list[_Head], state: StrategyState | None
-) -> Choice:
+) -> Picked:
     credits = (state if state is not None else StrategyState()).credits
     queues = config.queues
     weights = config.weights
@@ -705,29 +790,85 @@ def _weighted_round_robin(
     credits[queues[turn]] = turn_credit - total
     in_turn = [head for head in heads if head[1] == turn]
     best = min(in_turn, key=_tier_first) if config.tier_priority else min(in_turn)
-    ticket = best[3]
-    params = {"queue": ticket.queue, "weight": weights[turn]}
-    return _new(Choice, (ticket.id, config.strategy, _R_WRR, params, ticket))
+    return best[3], _R_WRR
 
 
-def _premium_boost(config: CounterConfig, heads: list[_Head], now: float) -> Choice:
+def _premium_boost(config: CounterConfig, heads: list[_Head], now: float) -> Picked:
     oldest = min(heads)
-    waited = now - oldest[0]
     cap = config.fairness_cap_s
-    if cap is not None and waited >= cap:
-        return _waited_choice(config, _R_FAIRNESS, oldest[3], waited, cap)
+    if cap is not None and now - oldest[0] >= cap:
+        return oldest[3], _R_FAIRNESS
     boosts = config.tier_boost_s
     # Highest boosted wait; ties go to the longer actual wait, then to queue order.
     best = min(heads, key=lambda h: (h[0] - boosts[h[2]], h[0], h[1], h[2]))
-    ticket = best[3]
     if best is oldest:
-        params: dict[str, Any] = {"waited_s": int(waited), "waited_min": int(waited // 60)}
-        return _new(Choice, (ticket.id, config.strategy, _R_LONGEST, params, ticket))
-    boost = boosts[best[2]]
-    params = {
-        "tier": TIER_KEYS[best[2]],
+        return best[3], _R_LONGEST
+    return best[3], _R_BOOST
+
+
+# ---- explain: each reason's params, from the decision alone
+
+
+def _queue_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return {"queue": ticket.queue}
+
+
+def _waited_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    waited = now - ticket.effective_at
+    return {"waited_s": int(waited), "waited_min": int(waited // 60)}
+
+
+def _capped(cap: float | None, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    if cap is None:
+        raise ValueError("this counter has no cap")
+    waited = now - ticket.effective_at
+    return {
+        "waited_s": int(waited),
+        "waited_min": int(waited // 60),
+        "cap_s": cap,
+        "cap_min": int(cap // 60),
+    }
+
+
+def _aged_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return _capped(config.ageing_cap_s, ticket, now)
+
+
+def _fairness_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return _capped(config.fairness_cap_s, ticket, now)
+
+
+def _appointment_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return {"queue": ticket.queue, "waited_s": int(now - ticket.effective_at)}
+
+
+def _premium_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return {"queue": ticket.queue, "tier": TIER_KEYS[ticket.tier]}
+
+
+def _wrr_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    return {"queue": ticket.queue, "weight": config.weights[config.queues.index(ticket.queue)]}
+
+
+def _boost_params(config: CounterConfig, ticket: WaitingTicket, now: float) -> dict[str, Any]:
+    boost = config.tier_boost_s[ticket.tier]
+    return {
+        "tier": TIER_KEYS[ticket.tier],
         "boost_s": boost,
         "boost_min": int(boost // 60),
-        "waited_s": int(now - best[0]),
+        "waited_s": int(now - ticket.effective_at),
     }
-    return _new(Choice, (ticket.id, config.strategy, _R_BOOST, params, ticket))
+
+
+_PARAMS: dict[str, Callable[[CounterConfig, WaitingTicket, float], dict[str, Any]]] = {
+    _R_FRONT: _queue_params,
+    _R_GREEN: _waited_params,
+    _R_AGED: _aged_params,
+    _R_APPOINTMENT: _appointment_params,
+    _R_PREMIUM: _premium_params,
+    _R_STRICT: _queue_params,
+    _R_WRR: _wrr_params,
+    _R_BOOST: _boost_params,
+    _R_LONGEST: _waited_params,
+    _R_FAIRNESS: _fairness_params,
+}

@@ -22,6 +22,8 @@ PUBLIC_ROUTES: dict[str, str] = {
     "logout/": "logout",
     "devices/pair/": "a device pairs itself with its one-time code",
     "api/v1/devices/pair": "a device pairs itself with its one-time code",
+    "queue/kiosk/": "kiosk device page: holds no data; issuing needs the kiosk's device token",
+    "queue/display/": "display device page: holds no data; the live queue needs the display token",
 }
 # Route prefixes with their own protection.
 PROTECTED_PREFIXES = {

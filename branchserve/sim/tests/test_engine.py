@@ -46,7 +46,8 @@ def test_module_doctests(module):
 
 def test_the_sim_package_never_imports_django():
     code = (
-        "import sys, branchserve.sim.engine, branchserve.sim.erlang, branchserve.sim.results;"
+        "import sys, branchserve.sim.engine, branchserve.sim.erlang, branchserve.sim.results,"
+        " branchserve.sim.fitting, branchserve.sim.recommend;"
         "sys.exit('django' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -27,6 +27,7 @@ from branchserve.sim.strategies import (
     StrategyState,
     Tier,
     WaitingTicket,
+    bind,
     build_waiting,
     choose,
 )
@@ -365,6 +366,65 @@ def test_the_fast_path_chooses_exactly_as_the_general_path(config, rows, now):
     fast = choose(config, waiting, float(now))
     general = strategies._choose_general(config, waiting, float(now), None)
     assert fast == general
+
+
+@st.composite
+def any_config(draw):
+    queues = tuple(draw(st.lists(st.sampled_from(QUEUES), min_size=1, max_size=3, unique=True)))
+    strategy = draw(st.sampled_from(list(Strategy)))
+    cap = draw(st.sampled_from([None, 0.0, 600.0, 1800.0]))
+    if strategy is Strategy.AGEING and cap is None:
+        cap = 900.0
+    return CounterConfig(
+        "1",
+        queues,
+        strategy=strategy,
+        weights=tuple(draw(st.integers(1, 4)) for _ in queues),
+        tier_priority=draw(st.booleans()),
+        ageing_cap_s=cap,
+        tier_boost_s=tuple(draw(st.sampled_from([0.0, 300.0, 900.0])) for _ in Tier),
+        fairness_cap_s=draw(st.sampled_from([None, 1200.0, 2400.0])),
+    )
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    config=any_config(),
+    rows=tickets_strategy,
+    now=st.integers(3600, 5000),
+    credits=st.dictionaries(st.sampled_from(QUEUES), st.integers(-6, 6)),
+)
+def test_pick_bind_and_choose_decide_as_the_reference_call_after_call(config, rows, now, credits):
+    """The simulator's ``bind(...)(now)`` and ``pick`` decide as ``choose``, and ``choose`` as
+    the reference path, for every strategy — over a whole sequence of calls emptying the queue,
+    with the bound function kept across calls as the simulator keeps it."""
+    tickets = [
+        WaitingTicket(
+            i,
+            queue,
+            tier,
+            float(issued),
+            float(issued + moved),
+            green_channel=flag == "green",
+            appointment=flag == "appointment",
+            front=flag == "front",
+        )
+        for i, (queue, tier, issued, moved, flag) in enumerate(rows)
+    ]
+    waiting = build_waiting(tickets)
+    states = [StrategyState(dict(credits)) for _ in range(4)]
+    bound = bind(config, waiting, states[0])
+    for step in range(len(tickets) + 1):
+        at = float(now + 60 * step)
+        reference = strategies._choose_general(config, waiting, at, states[1])
+        expected = None if reference is None else (reference.ticket, reference.reason_code)
+        assert bound(at) == expected
+        assert strategies.pick(config, waiting, at, states[2]) == expected
+        assert choose(config, waiting, at, states[3]) == reference
+        assert states[0] == states[1] == states[2] == states[3]
+        if reference is None:
+            break
+        waiting[reference.ticket.queue].remove(reference.ticket)
 
 
 def starvation_model(counters: int, cap_s: float, service_s: float) -> OutletModel:

@@ -1,0 +1,1088 @@
+"""Everything that changes a queue: issue, call, recall, start, no-show, finish, transfer,
+divert, cancel, counters opening, pausing and closing, and closing the day.
+
+Concurrency. Every operation that adds to or takes from an outlet's waiting tickets (issue,
+call, transfer, divert, cancel, counter changes, closing the day) first locks the outlet's
+``OutletQueue`` row (``SELECT … FOR UPDATE``; on SQLite the ``IMMEDIATE`` transaction already
+serialises writers). So two calls at one outlet run one after the other: the second sees the
+first's call committed and chooses among the tickets still waiting — no ticket is called
+twice, and each call gets the strategy's choice among the tickets not being called at that
+moment. The chosen ticket is also updated ``WHERE state = 'waiting'`` as a second guard.
+Operations on one ticket already at a counter (recall, start, no-show, finish) lock only that
+ticket's row; they never touch the waiting tickets.
+
+Each operation writes its ``TicketEvent`` (or ``CounterEvent``) in the same transaction, and
+calls ``events.publish_on_commit``. An invalid request raises ``ActionError`` (a 4xx with a
+code and a translated message) before anything is written.
+
+Times given to the call strategy are seconds since the outlet's local midnight of the
+business day (the strategies only compare and subtract them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from branchserve.core.errors import ActionError, Conflict
+from branchserve.devices.models import Device
+from branchserve.org.choices import UnitKind
+from branchserve.org.models import Counter, OrgUnit, Staff
+from branchserve.queueing.choices import (
+    OPEN_STATES,
+    CounterEventKind,
+    CounterStatus,
+    DivertOutcome,
+    DivertTarget,
+    IssueChannel,
+    PauseReason,
+    Placement,
+    TicketEventKind,
+    TicketState,
+)
+from branchserve.queueing.config import (
+    business_types_for,
+    counter_config_of,
+    issuing_refusal,
+    own_config,
+    settings_for,
+)
+from branchserve.queueing.customers import lookup_customer
+from branchserve.queueing.estimate import OpenCounter, estimate_wait
+from branchserve.queueing.events import publish_on_commit
+from branchserve.queueing.models import (
+    BusinessType,
+    CounterEvent,
+    CounterSession,
+    CounterState,
+    OutletQueue,
+    QueueSettings,
+    Ticket,
+    TicketEvent,
+    TicketSeries,
+)
+from branchserve.queueing.reasons import render_reason
+from branchserve.sim.strategies import (
+    CounterConfig,
+    StrategyState,
+    Tier,
+    WaitingTicket,
+    build_waiting,
+    choose,
+)
+
+PUBLIC_ID_BYTES = 15  # 20 URL-safe characters
+MAX_IDEMPOTENCY_KEY = 64
+CALL_CONTEXT_STATES = (TicketState.CALLED, TicketState.SERVING)
+
+
+# -- time ------------------------------------------------------------------------------------
+
+
+def local_day(outlet: OrgUnit, now: dt.datetime) -> dt.date:
+    return now.astimezone(outlet.zone).date()
+
+
+def day_origin(outlet: OrgUnit, day: dt.date) -> dt.datetime:
+    """The outlet's local midnight starting ``day``: time zero for the call strategy."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=outlet.zone)
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(PUBLIC_ID_BYTES)
+
+
+def format_number(prefix: str, seq: int) -> str:
+    return f"{prefix}{seq:03d}"
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def ticket_brief(ticket: Ticket) -> dict[str, Any]:
+    """What an event says about a ticket (never the customer's number)."""
+    return {
+        "id": ticket.public_id,
+        "number": ticket.number,
+        "queue": ticket.queue,
+        "state": ticket.state,
+        "tier": Tier(ticket.tier).key,
+    }
+
+
+def _publish_ticket(
+    outlet: OrgUnit, kind: str, ticket: Ticket, counter: Counter | None = None, **extra: Any
+) -> None:
+    event: dict[str, Any] = {"type": f"ticket.{kind}", "ticket": ticket_brief(ticket)}
+    if counter is not None:
+        event["counter"] = {"code": counter.code, "number": counter.number}
+    event.update(extra)
+    publish_on_commit(outlet, event)
+
+
+def _ticket_event(
+    ticket: Ticket,
+    kind: str,
+    now: dt.datetime,
+    *,
+    staff: Staff | None = None,
+    device: Device | None = None,
+    counter: Counter | None = None,
+    **data: Any,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        outlet_id=ticket.outlet_id,
+        kind=kind,
+        at=now,
+        staff=staff,
+        device=device,
+        counter=counter,
+        data=data,
+    )
+
+
+# -- the outlet lock and the end of the day --------------------------------------------------
+
+
+def lock_outlet(outlet: OrgUnit, day: dt.date, now: dt.datetime) -> OutletQueue:
+    """Lock the outlet's queue row (inside a transaction); roll over to ``day`` if needed.
+
+    The first operation of a new business day closes what earlier days left open
+    (tickets and counters, each with its event) before it goes on.
+    """
+    row = OutletQueue.objects.select_for_update().filter(outlet_id=outlet.pk).first()
+    if row is None:
+        OutletQueue.objects.get_or_create(outlet_id=outlet.pk, defaults={"day": day})
+        row = OutletQueue.objects.select_for_update().get(outlet_id=outlet.pk)
+    if row.day < day:
+        closed = _close_before(outlet, day, now, staff=None, device=None)
+        publish_on_commit(
+            outlet, {"type": "queue.day_closed", "day": row.day.isoformat(), "closed": closed}
+        )
+        row.day = day
+        OutletQueue.objects.filter(pk=row.pk).update(day=day)
+    return row
+
+
+def _close_before(
+    outlet: OrgUnit,
+    before: dt.date,
+    now: dt.datetime,
+    *,
+    staff: Staff | None,
+    device: Device | None,
+) -> int:
+    """Close the open tickets of days before ``before`` and every open counter, with events."""
+    rows = list(
+        Ticket.objects.filter(outlet=outlet, state__in=OPEN_STATES, day__lt=before).values_list(
+            "pk", "state", "counter_id"
+        )
+    )
+    if rows:
+        Ticket.objects.filter(pk__in=[pk for pk, _s, _c in rows]).update(
+            state=TicketState.CLOSED, ended_at=now
+        )
+        TicketEvent.objects.bulk_create(
+            TicketEvent(
+                ticket_id=pk,
+                outlet=outlet,
+                kind=TicketEventKind.CLOSED,
+                at=now,
+                staff=staff,
+                device=device,
+                counter_id=counter_id,
+                data={"from_state": state},
+            )
+            for pk, state, counter_id in rows
+        )
+    states = list(CounterState.objects.filter(outlet=outlet).exclude(status=CounterStatus.CLOSED))
+    for state in states:
+        _close_counter_state(state, now, staff=staff, device=device, note="end of day")
+    return len(rows)
+
+
+def do_close_day(
+    outlet: OrgUnit,
+    day: dt.date,
+    *,
+    staff: Staff | None = None,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Close the outlet's day: every ticket of ``day`` or earlier still waiting, called or in
+    service becomes ``closed`` with a ``closed`` event (its former state in ``data``), and open
+    counters are closed. Returns how many tickets were closed. Nothing is ever dropped.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_outlet(outlet, min(day, local_day(outlet, now)), now)
+        closed = _close_before(outlet, day + dt.timedelta(days=1), now, staff=staff, device=device)
+        publish_on_commit(
+            outlet, {"type": "queue.day_closed", "day": day.isoformat(), "closed": closed}
+        )
+    return closed
+
+
+# -- issue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    created: bool
+
+
+def _ticket_by_key(outlet: OrgUnit, key: str) -> Ticket | None:
+    return (
+        Ticket.objects.filter(outlet=outlet, idempotency_key=key)
+        .select_related("business_type", "counter")
+        .first()
+    )
+
+
+def check_issue(
+    outlet: OrgUnit, business_type_code: str, *, green_channel: bool, now: dt.datetime
+) -> tuple[BusinessType, QueueSettings, dict[str, BusinessType]]:
+    types = business_types_for(outlet)
+    business_type = types.get(business_type_code)
+    if business_type is None:
+        raise ActionError(
+            "unknown_business_type", _("This outlet has no such business type."), status=422
+        )
+    settings = settings_for(outlet)
+    if green_channel and not settings.green_channel:
+        raise ActionError("green_channel_off", _("This outlet has no green channel."), status=422)
+    refusal = issuing_refusal(outlet, settings, now)
+    if refusal is not None:
+        raise Conflict(*refusal)
+    return business_type, settings, types
+
+
+def do_issue_ticket(
+    outlet: OrgUnit,
+    business_type_code: str,
+    *,
+    channel: str = IssueChannel.KIOSK,
+    tier: Tier = Tier.ORDINARY,
+    customer: str | None = None,
+    green_channel: bool = False,
+    appointment: bool = False,
+    idempotency_key: str = "",
+    device: Device | None = None,
+    staff: Staff | None = None,
+    now: dt.datetime | None = None,
+) -> Issued:
+    """Issue a ticket (``created``), or return the one already issued under the same
+    ``idempotency_key`` at this outlet (``created`` false), whatever the rest of the request.
+
+    A customer number (card or phone) is looked up (``customers.lookup_customer``); a known
+    customer's tier replaces ``tier``. Only the masked number is kept.
+    """
+    now = now or timezone.now()
+    key = (idempotency_key or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ActionError(
+            "idempotency_key_too_long", _("The Idempotency-Key is too long."), status=422
+        )
+    if key:
+        existing = _ticket_by_key(outlet, key)
+        if existing is not None:
+            return Issued(existing, False)
+    business_type, settings, types = check_issue(
+        outlet, business_type_code, green_channel=green_channel, now=now
+    )
+    masked = ""
+    if customer:
+        info = lookup_customer(customer)
+        masked = info.masked
+        if info.known:
+            tier = info.tier
+    try:
+        with transaction.atomic():
+            day = local_day(outlet, now)
+            lock_outlet(outlet, day, now)
+            if key:
+                # Another request with this key may have committed while we waited for the lock.
+                existing = _ticket_by_key(outlet, key)
+                if existing is not None:
+                    return Issued(existing, False)
+            seq = _next_number(outlet, business_type, day)
+            estimate = estimate_wait(
+                outlet, business_type, day, open_counters(outlet, settings, types)
+            )
+            ticket = Ticket(
+                public_id=new_public_id(),
+                outlet=outlet,
+                business_type=business_type,
+                queue=business_type.code,
+                day=day,
+                seq=seq,
+                number=format_number(business_type.prefix, seq),
+                tier=int(tier),
+                green_channel=green_channel,
+                appointment=appointment,
+                channel=channel,
+                state=TicketState.WAITING,
+                issued_at=now,
+                effective_at=now,
+                estimated_wait_s=estimate.wait_s,
+                waiting_ahead=estimate.waiting_ahead,
+                customer_masked=masked,
+                idempotency_key=key,
+            )
+            ticket.save(force_insert=True)
+            _ticket_event(
+                ticket,
+                TicketEventKind.ISSUED,
+                now,
+                staff=staff,
+                device=device,
+                channel=channel,
+                estimated_wait_s=estimate.wait_s,
+                waiting_ahead=estimate.waiting_ahead,
+                open_counters=estimate.counters,
+                mean_service_s=round(estimate.mean_service_s),
+            )
+            _publish_ticket(
+                outlet,
+                "issued",
+                ticket,
+                waiting_ahead=estimate.waiting_ahead,
+                estimated_wait_s=estimate.wait_s,
+            )
+            return Issued(ticket, True)
+    except IntegrityError:
+        # Two requests with one key at the same moment: the constraint let one through.
+        existing = _ticket_by_key(outlet, key) if key else None
+        if existing is None:
+            raise
+        return Issued(existing, False)
+
+
+def _next_number(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> int:
+    """The series' next number: one upsert (PostgreSQL and SQLite ≥ 3.35), under the lock."""
+    table = TicketSeries._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (outlet_id, business_type_id, day, last_number) "
+        "VALUES (%s, %s, %s, 1) "
+        "ON CONFLICT (outlet_id, business_type_id, day) "
+        f"DO UPDATE SET last_number = {table}.last_number + 1 "
+        "RETURNING last_number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [outlet.pk, business_type.pk, connection.ops.adapt_datefield_value(day)]
+        )
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def open_counters(
+    outlet: OrgUnit, settings: QueueSettings, types: dict[str, BusinessType]
+) -> list[OpenCounter]:
+    """The outlet's open counters, their call configuration and whether they are idle."""
+    states = CounterState.objects.filter(outlet=outlet, status=CounterStatus.OPEN).select_related(
+        "counter__queue_config", "current_ticket"
+    )
+    result = []
+    for state in states:
+        counter = state.counter
+        config = counter_config_of(counter, own_config(counter), (settings, list(types)))
+        current = state.current_ticket
+        idle = current is None or current.state not in CALL_CONTEXT_STATES
+        result.append(OpenCounter(config, idle))
+    return result
+
+
+# -- call ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Called:
+    ticket: Ticket
+    rule: str
+    reason_code: str
+    params: dict[str, Any]
+
+    @property
+    def reason(self) -> str:
+        return render_reason(self.reason_code, self.params)
+
+
+WAITING_FIELDS = (
+    "pk",
+    "queue",
+    "tier",
+    "issued_at",
+    "effective_at",
+    "green_channel",
+    "appointment",
+    "front",
+    "target_counter_id",
+)
+
+
+def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[WaitingTicket]:
+    """The waiting tickets ``counter`` may call, as the call strategy sees them.
+
+    A ticket transferred to a named counter is seen only by that counter, in its own queue if
+    the counter serves it, else in the counter's first queue.
+    """
+    outlet = counter.outlet
+    origin = day_origin(outlet, day)
+    queues = config.queues
+    rows = (
+        Ticket.objects.filter(outlet_id=counter.outlet_id, day=day, state=TicketState.WAITING)
+        .filter(Q(queue__in=queues, target_counter__isnull=True) | Q(target_counter=counter))
+        .order_by("effective_at", "pk")
+        .values_list(*WAITING_FIELDS)
+    )
+    tickets = []
+    for pk, queue, tier, issued_at, effective_at, green, appointment, front, target in rows:
+        if target is not None and queue not in queues:
+            queue = queues[0]
+        tickets.append(
+            WaitingTicket(
+                pk,
+                queue,
+                Tier(tier),
+                (issued_at - origin).total_seconds(),
+                (effective_at - origin).total_seconds(),
+                green,
+                appointment,
+                front,
+            )
+        )
+    return tickets
+
+
+def _counter_state(counter: Counter) -> CounterState | None:
+    return (
+        CounterState.objects.select_related("counter__queue_config", "current_ticket")
+        .filter(counter=counter)
+        .first()
+    )
+
+
+def check_can_call(state: CounterState | None, teller: Staff) -> CounterState:
+    if state is None or state.status == CounterStatus.CLOSED:
+        raise Conflict("counter_closed", _("This counter is closed: open it first."))
+    if state.status == CounterStatus.PAUSED:
+        raise Conflict("counter_paused", _("This counter is paused: resume it first."))
+    if state.teller_id != teller.pk:
+        raise Conflict("counter_in_use", _("This counter is open under another teller."))
+    current = state.current_ticket
+    if current is not None and current.state in CALL_CONTEXT_STATES:
+        raise Conflict(
+            "counter_busy",
+            _("Ticket %(number)s is still at this counter: finish, transfer or mark it first.")
+            % {"number": current.number},
+        )
+    return state
+
+
+def do_call_next(
+    counter: Counter,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Called:
+    """Call the ticket the counter's strategy chooses; store the rule and reason with it.
+
+    ``counter`` must have its ``outlet`` loaded. Refused (409, nothing changed) when the
+    counter is closed or paused, open under another teller, still has a ticket called or in
+    service, or nothing it serves is waiting.
+
+    Without ``now`` the call's time is read after the lock is taken, so call times follow the
+    order in which calls took the lock.
+    """
+    outlet = counter.outlet
+    with transaction.atomic():
+        day = local_day(outlet, now or timezone.now())
+        lock_outlet(outlet, day, now or timezone.now())
+        now = now or timezone.now()
+        state = check_can_call(_counter_state(counter), teller)
+        config = counter_config_of(counter, own_config(state.counter))
+        strategy_state = StrategyState.from_dict(state.strategy_state)
+        waiting = build_waiting(waiting_for(counter, config, day))
+        choice = choose(
+            config, waiting, (now - day_origin(outlet, day)).total_seconds(), strategy_state
+        )
+        if choice is None:
+            raise Conflict("nothing_waiting", _("Nobody is waiting for this counter."))
+        updated = Ticket.objects.filter(pk=choice.ticket_id, state=TicketState.WAITING).update(
+            state=TicketState.CALLED,
+            counter=counter,
+            teller=teller,
+            called_at=now,
+            started_at=None,
+            recalls=0,
+        )
+        if updated != 1:  # pragma: no cover - the outlet lock makes this impossible
+            raise Conflict("try_again", _("The queue changed; call again."))
+        ticket = Ticket.objects.select_related("business_type").get(pk=choice.ticket_id)
+        ticket.counter = counter
+        record = choice.to_dict()
+        del record["ticket_id"]
+        record["waited_s"] = int((now - ticket.effective_at).total_seconds())
+        _ticket_event(
+            ticket,
+            TicketEventKind.CALLED,
+            now,
+            staff=teller,
+            device=device,
+            counter=counter,
+            **record,
+        )
+        CounterState.objects.filter(pk=counter.pk).update(
+            current_ticket=ticket, strategy_state=strategy_state.to_dict()
+        )
+        called = Called(ticket, str(choice.rule), str(choice.reason_code), dict(choice.params))
+        _publish_ticket(
+            outlet,
+            "called",
+            ticket,
+            counter,
+            reason_code=called.reason_code,
+            params=called.params,
+        )
+    return called
+
+
+# -- the ticket at the counter ---------------------------------------------------------------
+
+
+def _wrong_state(ticket: Ticket) -> ActionError:
+    state = ticket.state
+    if state == TicketState.WAITING:
+        return Conflict("ticket_not_called", _("This ticket has not been called."))
+    if state == TicketState.CALLED:
+        return Conflict("ticket_not_started", _("Service of this ticket has not started."))
+    if state == TicketState.SERVING:
+        return Conflict("ticket_in_service", _("This ticket is being served."))
+    return Conflict(
+        "ticket_ended",
+        _("This ticket is already over (%(state)s).") % {"state": TicketState(state).label},
+    )
+
+
+def _locked_ticket(outlet_id: int, public_id: str) -> Ticket:
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("business_type")
+        .filter(public_id=public_id, outlet_id=outlet_id)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _ticket_at_counter(counter: Counter, public_id: str, *states: str) -> Ticket:
+    """The ticket, locked, if it is at ``counter`` in one of ``states``.
+
+    Another outlet's ticket, or one at another counter, is not found (404); a ticket of this
+    outlet in another state is a 409 that says which.
+    """
+    ticket = _locked_ticket(counter.outlet_id, public_id)
+    if ticket.counter_id is not None and ticket.counter_id != counter.pk:
+        raise Http404
+    if ticket.state not in states:
+        raise _wrong_state(ticket)
+    ticket.counter = counter
+    return ticket
+
+
+Change = Callable[[Ticket, dt.datetime], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _counter_transition(
+    counter: Counter,
+    public_id: str,
+    *,
+    from_states: tuple[str, ...],
+    kind: str,
+    teller: Staff,
+    device: Device | None,
+    now: dt.datetime | None,
+    change: Change,
+) -> Ticket:
+    """Lock the ticket at ``counter``, check its state, apply ``change`` (→ the column values
+    and the event's data), write the event. Three statements."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _ticket_at_counter(counter, public_id, *from_states)
+        values, data = change(ticket, now)
+        Ticket.objects.filter(pk=ticket.pk).update(**values)
+        for key, value in values.items():
+            setattr(ticket, key, value)
+        _ticket_event(ticket, kind, now, staff=teller, device=device, counter=counter, **data)
+        _publish_ticket(counter.outlet, kind, ticket, counter)
+    return ticket
+
+
+def do_recall(
+    counter: Counter,
+    public_id: str,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Call the ticket again (display and voice). After ``max_recalls`` recalls the teller
+    must mark it no-show (409 ``recall_limit``)."""
+    max_recalls = settings_for(counter.outlet).max_recalls
+
+    def change(ticket: Ticket, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        if ticket.recalls >= max_recalls:
+            raise Conflict(
+                "recall_limit",
+                _("Recalled %(count)d times already: mark the ticket as a no-show.")
+                % {"count": ticket.recalls},
+            )
+        return {"recalls": ticket.recalls + 1}, {"recall": ticket.recalls + 1}
+
+    return _counter_transition(
+        counter,
+        public_id,
+        from_states=(TicketState.CALLED,),
+        kind=TicketEventKind.RECALLED,
+        teller=teller,
+        device=device,
+        now=now,
+        change=change,
+    )
+
+
+def do_start(
+    counter: Counter,
+    public_id: str,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """The customer has come to the counter: service starts."""
+    return _counter_transition(
+        counter,
+        public_id,
+        from_states=(TicketState.CALLED,),
+        kind=TicketEventKind.STARTED,
+        teller=teller,
+        device=device,
+        now=now,
+        change=lambda ticket, at: (
+            {"state": TicketState.SERVING, "started_at": at, "teller": teller},
+            {},
+        ),
+    )
+
+
+def do_no_show(
+    counter: Counter,
+    public_id: str,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """The called customer did not come (过号)."""
+    return _counter_transition(
+        counter,
+        public_id,
+        from_states=(TicketState.CALLED,),
+        kind=TicketEventKind.NO_SHOW,
+        teller=teller,
+        device=device,
+        now=now,
+        change=lambda ticket, at: (
+            {"state": TicketState.NO_SHOW, "ended_at": at},
+            {"recalls": ticket.recalls},
+        ),
+    )
+
+
+def do_finish(
+    counter: Counter,
+    public_id: str,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Service is over; the service time is ``ended_at - started_at``."""
+
+    def change(ticket: Ticket, at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        started = ticket.started_at
+        service_s = int((at - started).total_seconds()) if started else None
+        return {"state": TicketState.FINISHED, "ended_at": at}, {"service_s": service_s}
+
+    return _counter_transition(
+        counter,
+        public_id,
+        from_states=(TicketState.SERVING,),
+        kind=TicketEventKind.FINISHED,
+        teller=teller,
+        device=device,
+        now=now,
+        change=change,
+    )
+
+
+# -- the lobby: transfer, divert, cancel -----------------------------------------------------
+
+
+def do_transfer(
+    outlet: OrgUnit,
+    public_id: str,
+    *,
+    business_type_code: str | None = None,
+    counter_code: str | None = None,
+    placement: str = Placement.BACK,
+    from_counter: Counter | None = None,
+    staff: Staff | None = None,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Put a ticket back to waiting in another queue and/or for a named counter.
+
+    From a counter (``from_counter``) the ticket must be called or in service there; from the
+    lobby it must be waiting. ``placement``: ``front`` (called before everyone else in that
+    queue), ``original_time`` (queues from its issue time) or ``back`` (from now).
+    """
+    now = now or timezone.now()
+    if not business_type_code and not counter_code:
+        raise ActionError(
+            "transfer_nowhere", _("Name a business type or a counter to transfer to."), status=422
+        )
+    if placement not in Placement.values:
+        raise ActionError("invalid", _("Unknown placement."), status=422)
+    with transaction.atomic():
+        lock_outlet(outlet, local_day(outlet, now), now)
+        if from_counter is not None:
+            ticket = _ticket_at_counter(from_counter, public_id, *CALL_CONTEXT_STATES)
+        else:
+            ticket = _locked_ticket(outlet.pk, public_id)
+            if ticket.state != TicketState.WAITING:
+                raise Conflict(
+                    "ticket_not_waiting",
+                    _("Only a waiting ticket can be transferred from the lobby."),
+                )
+        business_type = ticket.business_type
+        if business_type_code:
+            found = business_types_for(outlet).get(business_type_code)
+            if found is None:
+                raise ActionError(
+                    "unknown_business_type",
+                    _("This outlet has no such business type."),
+                    status=422,
+                )
+            business_type = found
+        target = None
+        if counter_code:
+            target = Counter.objects.filter(
+                outlet=outlet, code=counter_code, is_active=True
+            ).first()
+            if target is None:
+                raise ActionError(
+                    "unknown_counter", _("This outlet has no such counter."), status=422
+                )
+        from_queue, from_state = ticket.queue, ticket.state
+        effective_at = ticket.issued_at if placement == Placement.ORIGINAL_TIME else now
+        values: dict[str, Any] = {
+            "state": TicketState.WAITING,
+            "business_type": business_type,
+            "queue": business_type.code,
+            "target_counter": target,
+            "front": placement == Placement.FRONT,
+            "effective_at": effective_at,
+            "counter": None,
+            "teller": None,
+            "called_at": None,
+            "started_at": None,
+            "recalls": 0,
+        }
+        Ticket.objects.filter(pk=ticket.pk).update(**values)
+        for key, value in values.items():
+            setattr(ticket, key, value)
+        _ticket_event(
+            ticket,
+            TicketEventKind.TRANSFERRED,
+            now,
+            staff=staff,
+            device=device,
+            counter=from_counter,
+            from_queue=from_queue,
+            from_state=from_state,
+            to_queue=business_type.code,
+            to_counter=target.code if target else None,
+            placement=placement,
+        )
+        _publish_ticket(outlet, "transferred", ticket, from_counter)
+    return ticket
+
+
+def do_divert(
+    outlet: OrgUnit,
+    public_id: str,
+    *,
+    target: str,
+    outcome: str = DivertOutcome.UNKNOWN,
+    other_outlet_code: str | None = None,
+    note: str = "",
+    staff: Staff | None = None,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """The lobby manager sends a waiting customer elsewhere (分流引导); the outcome is recorded."""
+    now = now or timezone.now()
+    if target not in DivertTarget.values or outcome not in DivertOutcome.values:
+        raise ActionError("invalid", _("Unknown diversion target or outcome."), status=422)
+    other_code = None
+    if target == DivertTarget.OTHER_OUTLET:
+        other = (
+            OrgUnit.objects.filter(code=other_outlet_code or "", kind=UnitKind.OUTLET)
+            .exclude(pk=outlet.pk)
+            .first()
+        )
+        if other is None:
+            raise ActionError(
+                "unknown_outlet", _("Name the other outlet the customer goes to."), status=422
+            )
+        other_code = other.code
+    with transaction.atomic():
+        lock_outlet(outlet, local_day(outlet, now), now)
+        ticket = _locked_ticket(outlet.pk, public_id)
+        if ticket.state != TicketState.WAITING:
+            raise Conflict("ticket_not_waiting", _("Only a waiting ticket can be diverted."))
+        values = {
+            "state": TicketState.DIVERTED,
+            "ended_at": now,
+            "divert_target": target,
+            "divert_outcome": outcome,
+        }
+        Ticket.objects.filter(pk=ticket.pk).update(**values)
+        for key, value in values.items():
+            setattr(ticket, key, value)
+        _ticket_event(
+            ticket,
+            TicketEventKind.DIVERTED,
+            now,
+            staff=staff,
+            device=device,
+            target=target,
+            outcome=outcome,
+            other_outlet=other_code,
+            note=note[:200],
+        )
+        _publish_ticket(outlet, "diverted", ticket)
+    return ticket
+
+
+def do_cancel(
+    outlet: OrgUnit,
+    public_id: str,
+    *,
+    note: str = "",
+    staff: Staff | None = None,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """A waiting customer leaves (or the ticket was taken by mistake)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_outlet(outlet, local_day(outlet, now), now)
+        ticket = _locked_ticket(outlet.pk, public_id)
+        if ticket.state != TicketState.WAITING:
+            raise Conflict("ticket_not_waiting", _("Only a waiting ticket can be cancelled."))
+        Ticket.objects.filter(pk=ticket.pk).update(state=TicketState.CANCELLED, ended_at=now)
+        ticket.state, ticket.ended_at = TicketState.CANCELLED, now
+        _ticket_event(
+            ticket, TicketEventKind.CANCELLED, now, staff=staff, device=device, note=note[:200]
+        )
+        _publish_ticket(outlet, "cancelled", ticket)
+    return ticket
+
+
+# -- counters --------------------------------------------------------------------------------
+
+
+def _counter_event(
+    state: CounterState,
+    kind: str,
+    now: dt.datetime,
+    *,
+    staff: Staff | None,
+    device: Device | None,
+    reason: str = "",
+    note: str = "",
+) -> None:
+    CounterEvent.objects.create(
+        counter_id=state.counter_id,
+        outlet_id=state.outlet_id,
+        session_id=state.session_id,
+        kind=kind,
+        reason=reason,
+        note=note[:200],
+        at=now,
+        staff=staff,
+        device=device,
+    )
+
+
+def _locked_counter_state(counter: Counter, now: dt.datetime) -> CounterState:
+    lock_outlet(counter.outlet, local_day(counter.outlet, now), now)
+    state, _created = CounterState.objects.select_related("current_ticket").get_or_create(
+        counter=counter, defaults={"outlet": counter.outlet}
+    )
+    return state
+
+
+def _own_open_state(state: CounterState, teller: Staff) -> None:
+    if state.status == CounterStatus.CLOSED:
+        raise Conflict("counter_closed", _("This counter is closed: open it first."))
+    if state.teller_id != teller.pk:
+        raise Conflict("counter_in_use", _("This counter is open under another teller."))
+
+
+def _publish_counter(counter: Counter, kind: str, state: CounterState) -> None:
+    publish_on_commit(
+        counter.outlet,
+        {
+            "type": f"counter.{kind}",
+            "counter": {"code": counter.code, "number": counter.number},
+            "status": state.status,
+            "pause_reason": state.pause_reason,
+        },
+    )
+
+
+def do_open_counter(
+    counter: Counter,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> CounterState:
+    """Open the counter for ``teller`` (a new session). Opening it again is a no-op for the
+    same teller and refused (409 ``counter_in_use``) for another."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = _locked_counter_state(counter, now)
+        if state.status != CounterStatus.CLOSED:
+            if state.teller_id == teller.pk:
+                return state
+            raise Conflict("counter_in_use", _("This counter is open under another teller."))
+        session = CounterSession.objects.create(
+            counter=counter, outlet=counter.outlet, teller=teller, device=device, opened_at=now
+        )
+        state.status, state.pause_reason = CounterStatus.OPEN, ""
+        state.session, state.teller = session, teller
+        state.save()
+        _counter_event(state, CounterEventKind.OPENED, now, staff=teller, device=device)
+        _publish_counter(counter, "opened", state)
+    return state
+
+
+def do_pause_counter(
+    counter: Counter,
+    teller: Staff,
+    *,
+    reason: str,
+    note: str = "",
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> CounterState:
+    """Pause (暂停服务) with a reason; no calls until resumed."""
+    now = now or timezone.now()
+    if reason not in PauseReason.values:
+        raise ActionError("invalid", _("Unknown pause reason."), status=422)
+    with transaction.atomic():
+        state = _locked_counter_state(counter, now)
+        _own_open_state(state, teller)
+        if state.status == CounterStatus.PAUSED:
+            raise Conflict("counter_paused", _("This counter is paused: resume it first."))
+        state.status, state.pause_reason = CounterStatus.PAUSED, reason
+        state.save(update_fields=["status", "pause_reason"])
+        _counter_event(
+            state,
+            CounterEventKind.PAUSED,
+            now,
+            staff=teller,
+            device=device,
+            reason=reason,
+            note=note,
+        )
+        _publish_counter(counter, "paused", state)
+    return state
+
+
+def do_resume_counter(
+    counter: Counter,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> CounterState:
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = _locked_counter_state(counter, now)
+        _own_open_state(state, teller)
+        if state.status != CounterStatus.PAUSED:
+            raise Conflict("counter_not_paused", _("This counter is not paused."))
+        state.status, state.pause_reason = CounterStatus.OPEN, ""
+        state.save(update_fields=["status", "pause_reason"])
+        _counter_event(state, CounterEventKind.RESUMED, now, staff=teller, device=device)
+        _publish_counter(counter, "resumed", state)
+    return state
+
+
+def _close_counter_state(
+    state: CounterState,
+    now: dt.datetime,
+    *,
+    staff: Staff | None,
+    device: Device | None,
+    note: str = "",
+) -> None:
+    _counter_event(state, CounterEventKind.CLOSED, now, staff=staff, device=device, note=note)
+    if state.session_id:
+        CounterSession.objects.filter(pk=state.session_id).update(closed_at=now)
+    state.status, state.pause_reason = CounterStatus.CLOSED, ""
+    state.session, state.teller, state.current_ticket = None, None, None
+    state.save()
+
+
+def do_close_counter(
+    counter: Counter,
+    teller: Staff,
+    *,
+    device: Device | None = None,
+    now: dt.datetime | None = None,
+) -> CounterState:
+    """Close the counter and end the teller's session; not while a ticket is at it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = _locked_counter_state(counter, now)
+        _own_open_state(state, teller)
+        current = state.current_ticket
+        if current is not None and current.state in CALL_CONTEXT_STATES:
+            raise Conflict(
+                "counter_busy",
+                _("Ticket %(number)s is still at this counter: finish, transfer or mark it first.")
+                % {"number": current.number},
+            )
+        _close_counter_state(state, now, staff=teller, device=device)
+        _publish_counter(counter, "closed", state)
+    return state

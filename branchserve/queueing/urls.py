@@ -1,0 +1,11 @@
+from django.urls import path
+
+from branchserve.queueing import views
+
+app_name = "queueing"
+urlpatterns = [
+    path("kiosk/", views.kiosk, name="kiosk"),
+    path("counter/", views.counter, name="counter"),
+    path("display/", views.display, name="display"),
+    path("lobby/", views.lobby, name="lobby"),
+]
