@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from branchserve.conftest import CHROMIUM
 from branchserve.core.testing import PASSWORD
@@ -24,11 +25,15 @@ from branchserve.queueing.tests.base import QueueTestCase
 
 pytestmark = pytest.mark.browser
 
-# The live server is another process: it cannot see an in-memory SQLite test database.
+# The live server is another process: it cannot see an in-memory SQLite test database. It
+# also derives the test database's name from NAME, which by then already names the test
+# database (Django renames it on creation), unless TEST.NAME is given: give it.
 _database = settings.DATABASES["default"]
-if _database["ENGINE"].endswith("sqlite3") and not _database.get("TEST", {}).get("NAME"):
-    _database.setdefault("TEST", {})["NAME"] = str(
-        Path(settings.VAR_DIR) / f"test-queue-browser-{os.getpid()}.sqlite3"
+if not _database.get("TEST", {}).get("NAME"):
+    _database.setdefault("TEST", {})["NAME"] = (
+        str(Path(settings.VAR_DIR) / f"test-queue-browser-{os.getpid()}.sqlite3")
+        if _database["ENGINE"].endswith("sqlite3")
+        else TEST_DATABASE_PREFIX + _database["NAME"]
     )
 
 CHROMIUM_ARGS = [
