@@ -41,6 +41,8 @@ pytest: $(VENV)/.installed-dev
 ## make bench: the benchmarks, one JSON line each
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sim_speed.py
+	$(BIN)/python bench/integrity_eval.py
+	$(BIN)/python bench/queue_load.py
 
 ## make messages: refresh and compile the zh-Hans translations
 messages: $(VENV)/.installed-dev

@@ -77,13 +77,23 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount_routers() -> None:
     from branchserve.audit.api import router as audit_router
     from branchserve.devices.api import router as devices_router
+    from branchserve.evaluations.analysis_api import router as evaluations_analysis_router
+    from branchserve.evaluations.api import router as evaluations_router
     from branchserve.org.api import router as org_router
+    from branchserve.planning.api import router as planning_router
     from branchserve.queueing.api import router as queueing_router
+    from branchserve.queueing.boards_api import router as boards_router
+    from branchserve.rectification.api import router as rectification_router
 
     api.add_router("/", org_router)
     api.add_router("/", devices_router)
     api.add_router("/", audit_router)
     api.add_router("/", queueing_router)
+    api.add_router("/", boards_router)
+    api.add_router("/", planning_router)
+    api.add_router("/", evaluations_router)
+    api.add_router("/", evaluations_analysis_router)
+    api.add_router("/", rectification_router)
 
 
 _mount_routers()

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "branchserve.queueing",
     "branchserve.front",
     "branchserve.planning",
+    "branchserve.evaluations",
+    "branchserve.rectification",
 ]
 
 MIDDLEWARE = [
@@ -51,7 +53,7 @@ MIDDLEWARE = [
     "branchserve.core.middleware.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "branchserve.core.middleware.AuthenticationMiddleware",  # Django's, through the cache
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -132,12 +134,32 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]  # css, img and vendored htmx/ECharts
+# Uploaded files (rectification evidence …), served only through views that check scope.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    # "shared", in Redis, is shared by every server process: sessions (cached_db: Redis in front
+    # of the database, so sessions survive a restart) and the logged-in user's staff and scope
+    # (org/scoping.py). "default" stays in each process.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "branchserve",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "shared"
+# The logged-in user, staff and scope from the "shared" cache (exact invalidation,
+# org/scoping.py); opt-in, for the API's WSGI workers (docs/production.md).
+BRANCHSERVE_AUTH_CACHE = env_bool("BRANCHSERVE_AUTH_CACHE", False) and bool(REDIS_URL)
 if REDIS_URL and not DEMO_MODE:
     CHANNEL_LAYERS = {
         "default": {
@@ -163,6 +185,10 @@ else:
 # Devices: how long a one-time pairing code lives, and how often an address may try one.
 DEVICE_PAIRING_CODE_HOURS = env_int("DEVICE_PAIRING_CODE_HOURS", 24)
 DEVICE_PAIRING_RATE = env_str("DEVICE_PAIRING_RATE", "30/m")
+# Device health: how often device pages send a heartbeat, and after how much silence (while
+# the outlet is open) a device counts as offline.
+DEVICE_HEARTBEAT_SECONDS = env_int("DEVICE_HEARTBEAT_SECONDS", 30)
+DEVICE_OFFLINE_SECONDS = env_int("DEVICE_OFFLINE_SECONDS", 90)
 # Behind a reverse proxy, how many proxies' X-Forwarded-For entries to trust.
 NINJA_NUM_PROXIES = env_int("NINJA_NUM_PROXIES", 0) or None
 

@@ -12,6 +12,9 @@ urlpatterns = [
     path("audit/", include("branchserve.audit.urls")),
     path("org/", include("branchserve.org.urls")),
     path("queue/", include("branchserve.queueing.urls")),
+    path("rectification/", include("branchserve.rectification.urls")),
+    path("evaluations/", include("branchserve.evaluations.urls")),
+    path("planning/", include("branchserve.planning.urls")),
 ]
 
 admin.site.site_header = admin.site.site_title = "branchserve"

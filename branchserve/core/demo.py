@@ -66,6 +66,8 @@ class DemoContext:
     np_random: np.random.Generator
     produced: Mapping[str, Any] = field(default_factory=dict)
     on_progress: ProgressCallback | None = None
+    # Extra switches of ``branchserve demo`` (e.g. ``{"honest": True}``: no planted cheating).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def first_day(self) -> dt.date:
@@ -170,6 +172,7 @@ def make_context(
     outlets: int,
     produced: Mapping[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> DemoContext:
     app_seed = stable_seed(seed, app)
     return DemoContext(
@@ -182,6 +185,7 @@ def make_context(
         np_random=np.random.default_rng(app_seed),
         produced=produced if produced is not None else {},
         on_progress=on_progress,
+        options=options if options is not None else {},
     )
 
 
@@ -193,6 +197,7 @@ def run_generators(
     days: int = DEFAULT_DAYS,
     outlets: int = DEFAULT_OUTLETS,
     progress_for: Callable[[DemoGenerator], ProgressCallback | None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``selected`` generators in order, each in its own transaction; their return values."""
     produced: dict[str, Any] = {}
@@ -205,6 +210,7 @@ def run_generators(
             outlets=outlets,
             produced=produced,
             on_progress=progress_for(generator) if progress_for else None,
+            options=options,
         )
         with transaction.atomic():
             produced[generator.app] = generator.func(ctx)

@@ -20,20 +20,40 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from branchserve.audit.actions import record
 from branchserve.audit.choices import AuditAction
 from branchserve.core.errors import ActionError, Conflict
-from branchserve.devices.choices import COUNTER_KINDS, DeviceKind, DeviceStatus
-from branchserve.devices.models import Device, hash_secret
+from branchserve.devices.choices import (
+    COUNTER_KINDS,
+    DeviceKind,
+    DeviceStatus,
+    FaultCode,
+    HealthEventKind,
+    HealthStatus,
+)
+from branchserve.devices.health import (
+    alert_for,
+    alert_view,
+    is_silent,
+    iso,
+    offline_after,
+    opened_at,
+    opening_hours,
+    silent_since,
+)
+from branchserve.devices.models import Device, DeviceStatusEvent, hash_secret
 from branchserve.org.choices import UnitKind
 from branchserve.org.models import Counter, OrgUnit
 
@@ -264,21 +284,259 @@ def do_revoke_device(device: Device, by: Any, *, request: HttpRequest | None = N
     device.refresh_from_db()
 
 
-def authenticate_token(token: str | None) -> Device | None:
-    """The active device holding ``token``, or None; notes ``last_seen_at`` once a minute."""
+# Token lookups are cached per server process for TOKEN_CACHE_SECONDS (every API request of a
+# device authenticates). A device saved in this process (revoked, rotated, edited) clears the
+# cache at once and again when the change commits; another process's change is seen within
+# TOKEN_CACHE_SECONDS. Not used inside a test case's transaction (rolled back behind its back).
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[float, Device]] = {}
+
+
+def forget_cached_tokens(**_kwargs: Any) -> None:
+    _token_cache.clear()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_token_cache.clear)
+
+
+post_save.connect(forget_cached_tokens, sender=Device, dispatch_uid="device-token-cache")
+post_delete.connect(forget_cached_tokens, sender=Device, dispatch_uid="device-token-cache-del")
+
+
+def _cacheable() -> bool:
+    blocks = transaction.get_connection().atomic_blocks
+    return not any(getattr(block, "_from_testcase", False) for block in blocks)
+
+
+def authenticate_token(token: str | None, *, touch: bool = True) -> Device | None:
+    """The active device holding ``token``, or None; notes ``last_seen_at`` once a minute
+    (unless ``touch`` is false: the heartbeat writes it itself, in its one UPDATE, and reads
+    the device afresh)."""
     if not token or not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         return None
-    device = (
-        Device.objects.select_related("outlet", "counter")
-        .filter(token_hash=hash_secret(token), status=DeviceStatus.ACTIVE)
-        .first()
-    )
+    digest = hash_secret(token)
+    clock = time.monotonic()
+    hit = _token_cache.get(digest) if touch else None
+    if hit is not None and hit[0] > clock:
+        device: Device | None = hit[1]
+    else:
+        device = (
+            Device.objects.select_related("outlet", "counter")
+            .filter(token_hash=digest, status=DeviceStatus.ACTIVE)
+            .first()
+        )
+        if device is not None and touch and _cacheable():
+            _token_cache[digest] = (clock + TOKEN_CACHE_SECONDS, device)
     if device is None:
         return None
     now = timezone.now()
+    if not touch:
+        return device
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_INTERVAL:
         Device.objects.filter(pk=device.pk).filter(
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=now - LAST_SEEN_INTERVAL)
         ).update(last_seen_at=now)
         device.last_seen_at = now
     return device
+
+
+# Health: heartbeats, the history of changes, and the sweep that notices silent devices.
+
+
+@dataclass(frozen=True)
+class HeartbeatReport:
+    """What a device says in a heartbeat (``check_heartbeat`` made it consistent)."""
+
+    status: str = HealthStatus.OK
+    fault_code: str = ""
+    fault_text: str = ""
+    app_version: str | None = None
+
+
+def check_heartbeat(
+    status: str | None,
+    fault_code: str | None = None,
+    fault_text: str | None = None,
+    app_version: str | None = None,
+) -> HeartbeatReport:
+    """A report as a device may send it: ``faulty`` needs a fault code, ``ok`` has none."""
+    status = status or HealthStatus.OK
+    if status not in (HealthStatus.OK, HealthStatus.FAULTY):
+        raise ActionError(
+            "unknown_health_status", _("A device reports its status as ok or faulty."), status=422
+        )
+    fault_code = fault_code or ""
+    fault_text = (fault_text or "").strip()
+    if fault_code and fault_code not in FaultCode.values:
+        raise ActionError("unknown_fault", _("Unknown fault code."), status=422)
+    if status == HealthStatus.FAULTY and not fault_code:
+        raise ActionError(
+            "fault_code_required", _("A faulty device must say which fault it has."), status=422
+        )
+    if status == HealthStatus.OK and (fault_code or fault_text):
+        raise ActionError(
+            "fault_without_faulty",
+            _("A fault can only be reported with the status faulty."),
+            status=422,
+        )
+    return HeartbeatReport(
+        status=status,
+        fault_code=fault_code,
+        fault_text=fault_text[:200],
+        app_version=app_version.strip()[:40] if app_version is not None else None,
+    )
+
+
+def _health_event(
+    device: Device, kind: str, at: dt.datetime, *, fault_code: str = "", detail: str = ""
+) -> DeviceStatusEvent:
+    return DeviceStatusEvent.objects.create(
+        device=device,
+        outlet_id=device.outlet_id,
+        kind=kind,
+        at=at,
+        fault_code=fault_code,
+        detail=detail[:200],
+    )
+
+
+def _publish_health(device: Device, change: str, now: dt.datetime) -> None:
+    """Announce ``device``'s new health to its outlet's live clients once this commits."""
+    with translation.override(settings.LANGUAGE_CODE):
+        hours = opening_hours([device.outlet_id]).get(device.outlet_id)
+        alert = alert_for(device, hours, now)
+        event = {
+            "type": "device.status",
+            "outlet": device.outlet.code,
+            "at": iso(now),
+            "device": {
+                "device_id": device.pk,
+                "kind": device.kind,
+                "kind_label": str(DeviceKind(device.kind).label),
+                "name": device.name,
+                "counter_code": device.counter.code
+                if device.counter_id and device.counter
+                else None,
+            },
+            "change": change,
+            "health": device.health,
+            "alert": alert_view(alert) if alert is not None else None,
+        }
+    code = device.outlet.code
+
+    def send() -> None:
+        from branchserve.queueing.events import publish
+
+        publish(code, event)
+
+    transaction.on_commit(send)
+
+
+def do_heartbeat(
+    device: Device, report: HeartbeatReport, *, now: dt.datetime | None = None
+) -> list[DeviceStatusEvent]:
+    """Note a heartbeat: one UPDATE of the device; a history row (and a live event) only when
+    its health changes. Returns the changes recorded.
+
+    A device back after a silence that the sweep has not recorded yet (while its outlet was
+    open) gets its went-offline row here, so the history shows the outage either way.
+    """
+    now = now or timezone.now()
+    before = (device.health, device.fault_code, device.last_seen_at)
+    previous, previous_fault, previous_seen = before
+    changes: list[tuple[str, dt.datetime, str, str]] = []  # kind, at, fault, detail
+    if previous == HealthStatus.OFFLINE:
+        changes.append((HealthEventKind.CAME_BACK, now, "", ""))
+    elif previous_seen is not None and now - previous_seen > offline_after():
+        hours = opening_hours([device.outlet_id]).get(device.outlet_id)
+        opened = opened_at(device.outlet, hours, now)
+        if is_silent(device, opened, now):
+            assert opened is not None
+            changes.append((HealthEventKind.WENT_OFFLINE, max(previous_seen, opened), "", ""))
+            changes.append((HealthEventKind.CAME_BACK, now, "", ""))
+    if report.status == HealthStatus.FAULTY:
+        if previous != HealthStatus.FAULTY or previous_fault != report.fault_code or changes:
+            changes.append((HealthEventKind.FAULTY, now, report.fault_code, report.fault_text))
+    elif previous == HealthStatus.FAULTY or (previous == HealthStatus.OFFLINE and previous_fault):
+        changes.append((HealthEventKind.FAULT_CLEARED, now, "", ""))
+
+    fields: dict[str, Any] = {
+        "last_seen_at": now,
+        "health": report.status,
+        "fault_code": report.fault_code,
+        "fault_text": report.fault_text,
+    }
+    if report.app_version is not None:
+        fields["app_version"] = report.app_version
+    if previous != report.status or previous_fault != report.fault_code:
+        fields["health_since"] = now
+    with transaction.atomic():
+        # Conditional on what we read: of two beats racing over a change, one records it.
+        won = (
+            Device.objects.filter(pk=device.pk, health=previous, fault_code=previous_fault).update(
+                **fields
+            )
+            == 1
+        )
+        if not won:
+            Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+            device.last_seen_at = now
+            return []
+        for name, value in fields.items():
+            setattr(device, name, value)
+        recorded = [
+            _health_event(device, kind, at, fault_code=fault, detail=detail)
+            for kind, at, fault, detail in changes
+        ]
+        if recorded:
+            _publish_health(device, recorded[-1].kind, now)
+    return recorded
+
+
+def do_sweep_devices(*, now: dt.datetime | None = None) -> list[DeviceStatusEvent]:
+    """Record (and announce) the devices that fell silent while their outlet is open, and the
+    ones found alive again without a heartbeat saying so. For ``branchserve device_sweep``,
+    run every minute by the job worker. Returns the changes recorded."""
+    now = now or timezone.now()
+    threshold = now - offline_after()
+    silent = list(
+        Device.objects.filter(status=DeviceStatus.ACTIVE, last_seen_at__lt=threshold)
+        .exclude(health=HealthStatus.OFFLINE)
+        .select_related("outlet", "counter")
+    )
+    back = list(
+        Device.objects.filter(
+            status=DeviceStatus.ACTIVE, health=HealthStatus.OFFLINE, last_seen_at__gte=threshold
+        ).select_related("outlet", "counter")
+    )
+    hours = opening_hours({device.outlet_id for device in silent})
+    recorded: list[DeviceStatusEvent] = []
+    for device in silent:
+        if not device.outlet.is_active:
+            continue
+        opened = opened_at(device.outlet, hours.get(device.outlet_id), now)
+        if not is_silent(device, opened, now):
+            continue
+        since = silent_since(device, opened)
+        assert since is not None
+        with transaction.atomic():
+            won = Device.objects.filter(
+                pk=device.pk, health=device.health, last_seen_at=device.last_seen_at
+            ).update(health=HealthStatus.OFFLINE, health_since=since)
+            if not won:
+                continue  # it spoke up meanwhile
+            device.health, device.health_since = HealthStatus.OFFLINE, since
+            recorded.append(_health_event(device, HealthEventKind.WENT_OFFLINE, since))
+            _publish_health(device, HealthEventKind.WENT_OFFLINE, now)
+    for device in back:
+        health = HealthStatus.FAULTY if device.fault_code else HealthStatus.OK
+        with transaction.atomic():
+            won = Device.objects.filter(
+                pk=device.pk, health=HealthStatus.OFFLINE, last_seen_at=device.last_seen_at
+            ).update(health=health, health_since=device.last_seen_at)
+            if not won:
+                continue
+            device.health, device.health_since = health, device.last_seen_at
+            assert device.last_seen_at is not None
+            recorded.append(_health_event(device, HealthEventKind.CAME_BACK, device.last_seen_at))
+            _publish_health(device, HealthEventKind.CAME_BACK, now)
+    return recorded

@@ -20,7 +20,7 @@ from branchserve.devices.actions import (
     do_revoke_device,
     format_pairing_code,
 )
-from branchserve.devices.models import Device
+from branchserve.devices.models import Device, DeviceStatusEvent
 
 
 class DeviceAdminForm(forms.ModelForm):
@@ -46,11 +46,13 @@ class DeviceAdmin(admin.ModelAdmin):
         "outlet",
         "counter",
         "status",
+        "health",
+        "health_since",
         "token_hint",
         "last_seen_at",
         "paired_at",
     ]
-    list_filter = ["kind", "status", "outlet__parent"]
+    list_filter = ["kind", "status", "health", "outlet__parent"]
     search_fields = ["name", "outlet__code", "outlet__name", "counter__code"]
     list_select_related = ["outlet", "counter__outlet"]
     form = DeviceAdminForm
@@ -64,6 +66,11 @@ class DeviceAdmin(admin.ModelAdmin):
         "token_rotated_at",
         "revoked_at",
         "last_seen_at",
+        "health",
+        "health_since",
+        "fault_code",
+        "fault_text",
+        "app_version",
         "created_at",
     ]
 
@@ -127,3 +134,23 @@ class DeviceAdmin(admin.ModelAdmin):
             do_revoke_device(device, request.user, request=request)
             count += 1
         messages.success(request, _("%(count)d device(s) revoked.") % {"count": count})
+
+
+@admin.register(DeviceStatusEvent)
+class DeviceStatusEventAdmin(admin.ModelAdmin):
+    """The history of device health: read-only (written by heartbeats and the sweep)."""
+
+    list_display = ["at", "device", "outlet", "kind", "fault_code", "detail", "recorded_at"]
+    list_filter = ["kind", "fault_code", "outlet__parent"]
+    search_fields = ["device__name", "outlet__code", "outlet__name"]
+    list_select_related = ["device", "outlet"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

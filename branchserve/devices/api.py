@@ -10,27 +10,40 @@ from ninja.throttling import SimpleRateThrottle
 
 from branchserve.core.errors import ActionError
 from branchserve.devices.actions import (
+    check_heartbeat,
     do_create_device,
+    do_heartbeat,
     do_new_pairing_code,
     do_pair_device,
     do_revoke_device,
     do_rotate_token,
 )
-from branchserve.devices.auth import counter_actor, device_auth, device_for, staff_auth
+from branchserve.devices.auth import (
+    counter_actor,
+    device_auth,
+    device_for,
+    heartbeat_auth,
+    staff_auth,
+)
 from branchserve.devices.choices import DeviceKind, DeviceStatus
-from branchserve.devices.models import Device
+from branchserve.devices.health import device_alerts, heartbeat_interval, offline_after
+from branchserve.devices.models import Device, DeviceStatusEvent
 from branchserve.devices.schemas import (
     Binding,
     CounterOut,
     CounterSessionOut,
     CreateDeviceIn,
+    DeviceAlertOut,
     DeviceOut,
     ErrorOut,
+    HeartbeatIn,
+    HeartbeatOut,
     MeOut,
     PairIn,
     PairingCodeOut,
     PairOut,
     RotateOut,
+    StatusEventOut,
     TellerOut,
     binding_fields,
 )
@@ -121,6 +134,66 @@ def rotate(request: HttpRequest) -> RotateOut:
     device = device_for(request, DeviceKind.values)
     token = do_rotate_token(device, request=request)
     return RotateOut(token=token, token_hint=device.token_hint)
+
+
+@router.post(
+    "/devices/me/heartbeat",
+    response={200: HeartbeatOut, 422: ErrorOut},
+    auth=heartbeat_auth,
+    summary="Heartbeat",
+)
+def heartbeat(request: HttpRequest, body: HeartbeatIn | None = None) -> HeartbeatOut:
+    """The requesting device is alive, and says whether it works (every N seconds).
+
+    An empty body means all is well. ``faulty`` needs a ``fault_code``; a fault with ``ok`` is
+    refused (422). Only changes of health are kept in the device's history and announced to its
+    outlet's live clients (``device.status``).
+    """
+    device = device_for(request, DeviceKind.values)
+    report = (
+        check_heartbeat(body.status, body.fault_code, body.fault_text, body.app_version)
+        if body is not None
+        else check_heartbeat(None)
+    )
+    changes = do_heartbeat(device, report)
+    assert device.last_seen_at is not None
+    return HeartbeatOut(
+        device_id=device.pk,
+        health=device.health,
+        health_label=str(device.get_health_display()) if device.health else "",
+        fault_code=device.fault_code,
+        last_seen_at=device.last_seen_at,
+        interval_s=int(heartbeat_interval().total_seconds()),
+        offline_after_s=int(offline_after().total_seconds()),
+        changes=[change.kind for change in changes],
+    )
+
+
+@router.get(
+    "/outlets/{outlet_code}/device-alerts",
+    response=list[DeviceAlertOut],
+    auth=staff_auth,
+    summary="Device alerts of an outlet",
+)
+def outlet_device_alerts(request: HttpRequest, outlet_code: str) -> list[DeviceAlertOut]:
+    """The outlet's devices that are offline, faulty or have never connected, worst first."""
+    outlet = _outlet(request, outlet_code)
+    require_permission(request.user, "devices.view", outlet)
+    return [DeviceAlertOut.of(alert) for alert in device_alerts([outlet.pk])]
+
+
+@router.get(
+    "/devices/{device_id}/status-events",
+    response=list[StatusEventOut],
+    auth=staff_auth,
+    summary="Health history of a device",
+)
+def device_status_events(request: HttpRequest, device_id: int) -> list[StatusEventOut]:
+    """The device's changes of health (offline, back, fault, fault cleared), newest first."""
+    device = get_in_scope_or_404(request.user, Device.objects.all(), pk=device_id)
+    require_permission(request.user, "devices.view", device)
+    events = DeviceStatusEvent.objects.filter(device=device).order_by("-at", "-pk")[:100]
+    return [StatusEventOut.of(event) for event in events]
 
 
 @router.get(

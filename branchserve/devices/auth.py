@@ -41,7 +41,7 @@ from branchserve.devices.actions import authenticate_token
 from branchserve.devices.choices import DeviceKind
 from branchserve.devices.models import Device
 from branchserve.org.models import Counter, OrgUnit, Staff
-from branchserve.org.scoping import get_in_scope_or_404, require_permission
+from branchserve.org.scoping import get_in_scope_or_404, require_permission, scope_for
 
 SCHEME = "Device"
 # Whoever may work at a counter terminal (``counter_actor``); the queue may pass its own.
@@ -70,12 +70,17 @@ class DeviceAuth(AuthBase):
     openapi_name = "Authorization"
     openapi_description = "`Device <token>`: the token a device receives when it pairs."
 
+    def __init__(self, *, touch: bool = True) -> None:
+        super().__init__()
+        # Whether authenticating notes the device's ``last_seen_at`` (the heartbeat does it).
+        self.touch = touch
+
     def __call__(self, request: HttpRequest) -> Device | None:
         header = request.headers.get("Authorization")
         token = token_from_header(header)
         if token is None:
             return None
-        device = authenticate_token(token)
+        device = authenticate_token(token, touch=self.touch)
         if device is None:
             raise AuthenticationError
         request.device = device  # type: ignore[attr-defined]
@@ -83,6 +88,8 @@ class DeviceAuth(AuthBase):
 
 
 device_auth = DeviceAuth()
+# For the heartbeat, which notes ``last_seen_at`` in its own single UPDATE.
+heartbeat_auth = DeviceAuth(touch=False)
 # Staff with a logged-in session; unsafe methods need the CSRF token.
 staff_auth = SessionAuth()
 # Either a device or a staff member; the device first (see the module docstring).
@@ -139,6 +146,16 @@ def staff_of(user: Any) -> Staff | None:
     return staff if staff is not None and staff.is_active else None
 
 
+def _sees_unit(user: Any, path: str) -> bool:
+    """Whether ``user`` sees the rows of the unit at ``path`` of a model without own-work
+    rows (such as ``Counter``): ``Scope.q``'s rule, applied to a row already loaded."""
+    scope = scope_for(user)
+    if scope.everything:
+        return True
+    paths = scope.unit_paths + (scope.own_paths if scope.staff_id is not None else [])
+    return any(path.startswith(prefix) for prefix in paths)
+
+
 def counter_actor(
     request: HttpRequest, counter_code: str, *, permission: str = SERVE_COUNTER
 ) -> tuple[Device, Staff, Counter]:
@@ -155,7 +172,16 @@ def counter_actor(
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         raise AuthenticationError
-    counter = get_in_scope_or_404(user, Counter.objects.select_related("outlet"), code=counter_code)
+    counter = terminal.counter
+    if counter is not None and counter.outlet_id == terminal.outlet_id:
+        # The terminal came with its counter and outlet: check the scope without a query.
+        counter.outlet = terminal.outlet
+        if not _sees_unit(user, counter.outlet.path):
+            raise Http404
+    else:  # pragma: no cover - a terminal's counter is in its outlet
+        counter = get_in_scope_or_404(
+            user, Counter.objects.select_related("outlet"), code=counter_code
+        )
     require_permission(user, permission, counter)
     staff = staff_of(user)
     if staff is None:

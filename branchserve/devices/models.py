@@ -8,7 +8,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from branchserve.devices.choices import COUNTER_KINDS, DeviceKind, DeviceStatus
+from branchserve.devices.choices import (
+    COUNTER_KINDS,
+    DeviceKind,
+    DeviceStatus,
+    FaultCode,
+    HealthEventKind,
+    HealthStatus,
+)
 from branchserve.org.choices import UnitKind
 from branchserve.org.models import Counter, OrgUnit
 from branchserve.org.scoping import ScopedQuerySet
@@ -53,6 +60,16 @@ class Device(models.Model):
     token_rotated_at = models.DateTimeField(_("token rotated at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    # Health (``health.py``): what the last heartbeat said, or offline once found silent.
+    health = models.CharField(
+        _("health"), max_length=16, choices=HealthStatus.choices, blank=True, default=""
+    )
+    health_since = models.DateTimeField(_("health since"), null=True, blank=True)
+    fault_code = models.CharField(
+        _("fault"), max_length=32, choices=FaultCode.choices, blank=True, default=""
+    )
+    fault_text = models.CharField(_("fault details"), max_length=200, blank=True, default="")
+    app_version = models.CharField(_("app version"), max_length=40, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -78,3 +95,42 @@ class Device(models.Model):
             raise ValidationError({"counter": _("This kind of device belongs to an outlet.")})
         if self.counter is not None and self.outlet_id and self.counter.outlet_id != self.outlet_id:
             raise ValidationError({"counter": _("The counter is not in this outlet.")})
+
+
+class DeviceStatusEvent(models.Model):
+    """A change of a device's health: went offline, came back, reported a fault, fault cleared.
+
+    Append-only; written only on a change (never per heartbeat), so an outlet head can see when
+    and for how long a device was down. ``at`` is when the change happened (for going offline:
+    the last sign of life, or the outlet's opening if that was later); ``recorded_at`` is when
+    it was noticed.
+    """
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.PROTECT, related_name="status_events"
+    )
+    outlet = models.ForeignKey(
+        OrgUnit, verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("change"), max_length=16, choices=HealthEventKind.choices)
+    at = models.DateTimeField(_("at"))
+    fault_code = models.CharField(
+        _("fault"), max_length=32, choices=FaultCode.choices, blank=True, default=""
+    )
+    detail = models.CharField(_("details"), max_length=200, blank=True, default="")
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path: ClassVar[str] = "outlet__path"
+
+    class Meta:
+        verbose_name = _("device status change")
+        verbose_name_plural = _("device status changes")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["device", "at"], name="device_status_event_device"),
+            models.Index(fields=["outlet", "at"], name="device_status_event_outlet"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} · {self.get_kind_display()}"

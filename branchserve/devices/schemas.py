@@ -8,8 +8,9 @@ from typing import Any
 from ninja import Field, Schema
 
 from branchserve.devices.actions import pairing_pending
-from branchserve.devices.choices import DeviceKind, DeviceStatus
-from branchserve.devices.models import Device
+from branchserve.devices.choices import DeviceKind, DeviceStatus, FaultCode, HealthStatus
+from branchserve.devices.health import DeviceAlert, fault_detail
+from branchserve.devices.models import Device, DeviceStatusEvent
 from branchserve.org.models import Counter, Staff
 
 
@@ -92,6 +93,12 @@ class DeviceOut(Binding):
     last_seen_at: dt.datetime | None
     revoked_at: dt.datetime | None
     created_at: dt.datetime
+    health: str = Field(..., description="`ok`, `faulty`, `offline`, or empty before any report.")
+    health_label: str
+    health_since: dt.datetime | None
+    fault_code: str
+    fault_detail: str
+    app_version: str
 
     @classmethod
     def of(cls, device: Device) -> DeviceOut:
@@ -107,6 +114,12 @@ class DeviceOut(Binding):
             last_seen_at=device.last_seen_at,
             revoked_at=device.revoked_at,
             created_at=device.created_at,
+            health=device.health,
+            health_label=str(device.get_health_display()) if device.health else "",
+            health_since=device.health_since,
+            fault_code=device.fault_code,
+            fault_detail=fault_detail(device.fault_code, device.fault_text),
+            app_version=device.app_version,
         )
 
 
@@ -147,3 +160,83 @@ class CounterSessionOut(Schema):
     counter: CounterOut
     terminal: Binding
     teller: TellerOut
+
+
+class HeartbeatIn(Schema):
+    """What a device says about itself; every field may be left out (then: all is well)."""
+
+    status: str | None = Field(
+        None,
+        max_length=16,
+        description="`ok` (default) or `faulty`.",
+        json_schema_extra={"enum": [HealthStatus.OK.value, HealthStatus.FAULTY.value]},
+    )
+    fault_code: str | None = Field(
+        None,
+        max_length=32,
+        description="With `faulty`: which fault.",
+        json_schema_extra={"enum": list(FaultCode.values)},
+    )
+    fault_text: str | None = Field(
+        None, max_length=200, description="With `faulty`: the device's own words."
+    )
+    app_version: str | None = Field(None, max_length=40, description="e.g. `kiosk 2.3.1`.")
+
+
+class HeartbeatOut(Schema):
+    device_id: int
+    health: str
+    health_label: str
+    fault_code: str
+    last_seen_at: dt.datetime
+    interval_s: int = Field(..., description="Send the next heartbeat within this many seconds.")
+    offline_after_s: int = Field(..., description="Silence after which the device is offline.")
+    changes: list[str] = Field(..., description="The changes of health this beat recorded.")
+
+
+class DeviceAlertOut(Schema):
+    device_id: int
+    outlet_code: str
+    outlet_name: str
+    device_name: str
+    kind: DeviceKind
+    kind_label: str
+    counter_code: str | None
+    status: str = Field(..., description="`offline`, `faulty` or `never_seen`.")
+    status_label: str
+    since: dt.datetime | None
+    detail: str
+
+    @classmethod
+    def of(cls, alert: DeviceAlert) -> DeviceAlertOut:
+        return cls(
+            device_id=alert.device_id,
+            outlet_code=alert.outlet_code,
+            outlet_name=alert.outlet_name,
+            device_name=alert.device_name,
+            kind=DeviceKind(alert.kind),
+            kind_label=alert.kind_label,
+            counter_code=alert.counter_code,
+            status=alert.status,
+            status_label=alert.status_label,
+            since=alert.since,
+            detail=alert.detail,
+        )
+
+
+class StatusEventOut(Schema):
+    kind: str = Field(..., description="`went_offline`, `came_back`, `faulty`, `fault_cleared`.")
+    kind_label: str
+    at: dt.datetime
+    fault_code: str
+    detail: str
+
+    @classmethod
+    def of(cls, event: DeviceStatusEvent) -> StatusEventOut:
+        return cls(
+            kind=event.kind,
+            kind_label=str(event.get_kind_display()),
+            at=event.at,
+            fault_code=event.fault_code,
+            detail=fault_detail(event.fault_code, event.detail),
+        )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.device_list, name="list"),
     path("pair/", views.pair, name="pair"),
     path("new/", views.device_new, name="new"),
+    path("<int:device_id>/", views.device_detail, name="detail"),
     path("<int:device_id>/pairing-code/", views.device_pairing_code, name="pairing_code"),
     path("<int:device_id>/revoke/", views.device_revoke, name="revoke"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -22,8 +23,10 @@ from branchserve.devices.actions import (
     format_pairing_code,
     pairing_pending,
 )
+from branchserve.devices.choices import HealthEventKind
 from branchserve.devices.forms import DeviceForm
-from branchserve.devices.models import Device
+from branchserve.devices.health import alert_for, device_alerts, fault_detail, opening_hours
+from branchserve.devices.models import Device, DeviceStatusEvent
 from branchserve.org.choices import UnitKind
 from branchserve.org.models import OrgUnit
 from branchserve.org.scoping import get_in_scope_or_404, require_permission, scope_for
@@ -74,13 +77,19 @@ def device_list(request: HttpRequest) -> HttpResponse:
     outlet_code = request.GET.get("outlet", "")
     if outlet_code:
         devices = devices.filter(outlet__code=outlet_code)
+    listed = list(devices.order_by("outlet__path", "kind", "name"))
+    alerts = {
+        alert.device_id: alert for alert in device_alerts({device.outlet_id for device in listed})
+    }
     rows: list[dict[str, Any]] = [
         {
             "device": device,
             "pending": pairing_pending(device),
             "can_manage": scope.can("devices.manage", device.outlet.path),
+            "alert": alerts.get(device.pk),
+            "fault": fault_detail(device.fault_code, device.fault_text),
         }
-        for device in devices.order_by("outlet__path", "kind", "name")
+        for device in listed
     ]
     return render(
         request,
@@ -141,3 +150,52 @@ def device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
     do_revoke_device(device, request.user, request=request)
     messages.success(request, _("%(device)s is revoked.") % {"device": device})
     return redirect("devices:list")
+
+
+# How many changes of health the device page shows.
+RECENT_STATUS_EVENTS = 50
+
+
+@login_required
+def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
+    """One device: its health now, and its recent changes (how long it was down or faulty)."""
+    device = get_in_scope_or_404(
+        request.user, Device.objects.select_related("outlet", "counter"), pk=device_id
+    )
+    require_permission(request.user, "devices.view", device)
+    events = list(
+        DeviceStatusEvent.objects.filter(device=device).order_by("-at", "-pk")[
+            :RECENT_STATUS_EVENTS
+        ]
+    )
+    # Newest first: the end of an outage or a fault is the change just before it in the list.
+    ends = {HealthEventKind.WENT_OFFLINE: HealthEventKind.CAME_BACK}
+    ends[HealthEventKind.FAULTY] = HealthEventKind.FAULT_CLEARED
+    rows: list[dict[str, Any]] = []
+    later: dict[str, DeviceStatusEvent] = {}
+    for event in events:
+        end = later.get(ends.get(HealthEventKind(event.kind), ""))
+        rows.append(
+            {
+                "event": event,
+                "detail": fault_detail(event.fault_code, event.detail),
+                "until": end.at if end is not None else None,
+                "lasted": end.at - event.at if end is not None else None,
+            }
+        )
+        later[event.kind] = event
+        if event.kind == HealthEventKind.FAULTY:
+            later.pop(HealthEventKind.FAULT_CLEARED, None)
+        if event.kind == HealthEventKind.WENT_OFFLINE:
+            later.pop(HealthEventKind.CAME_BACK, None)
+    hours = opening_hours([device.outlet_id]).get(device.outlet_id)
+    return render(
+        request,
+        "devices/detail.html",
+        {
+            "device": device,
+            "alert": alert_for(device, hours, timezone.now()),
+            "fault": fault_detail(device.fault_code, device.fault_text),
+            "rows": rows,
+        },
+    )

@@ -104,6 +104,7 @@ SECTIONS: tuple[Section, ...] = (
             "every counter and business type."
         ),
         roles=FRONT_LINE | OUTLET_UP,
+        url_name="queueing:board",  # the live board; a teller is sent on to the counter
     ),
     Section(
         key="lobby",
@@ -125,6 +126,7 @@ SECTIONS: tuple[Section, ...] = (
             "Customer ratings after each transaction: initiation and satisfaction rates per "
             "teller and outlet, alerts, and a follow-up for every unsatisfied rating."
         ),
+        url_name="evaluations:home",
         roles=frozenset({Role.TELLER}) | OUTLET_UP,
     ),
     Section(
@@ -183,6 +185,18 @@ SECTIONS: tuple[Section, ...] = (
         roles=OUTLET_UP,
     ),
     Section(
+        key="rectification",
+        label=_("Rectification"),
+        icon="inspections",
+        group=Group.MANAGEMENT,
+        summary=_(
+            "Follow-ups and rectifications from every source: owner, working-day deadline, "
+            "evidence and independent verification."
+        ),
+        url_name="rectification:list",
+        permission="rectification.view",
+    ),
+    Section(
         key="standards",
         label=_("Standards manual"),
         icon="standards",
@@ -202,7 +216,8 @@ SECTIONS: tuple[Section, ...] = (
             "From an outlet's own history: arrivals, service times, staffing and simulation "
             "to decide how many counters to open when, and which call strategy to use."
         ),
-        roles=OUTLET_UP,
+        url_name="planning:page",
+        permission="planning.view",
     ),
     Section(
         key="scorecards",

@@ -10,6 +10,15 @@ Every scoped model uses ``ScopedQuerySet`` and names how it hangs off the organi
 
 ``Model.objects.for_user(user)`` returns the rows the user may see. Views and API endpoints call
 ``get_in_scope_or_404`` and ``require_permission``; nothing else decides visibility.
+
+The logged-in user, their ``Staff`` row and today's scope are kept in the shared cache (Redis)
+when ``settings.BRANCHSERVE_AUTH_CACHE`` is on (``cached_user`` / ``remember_user``, used by
+``branchserve.core.middleware.AuthenticationMiddleware``): a counter terminal's every request
+would otherwise load them afresh. Invalidation is exact, by version numbers: saving or deleting
+a user, a staff member or an assignment bumps that user's version, saving or deleting an
+organisation unit bumps a global one (both at once and again when the change commits), and an
+entry counts only while both versions and the date it was made for still match. The session
+itself is still checked on every request (logout, expiry), and so is its password hash.
 """
 
 from __future__ import annotations
@@ -18,9 +27,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 
@@ -185,3 +197,114 @@ def require_permission(user: Any, permission: str, obj: models.Model | None = No
 
         record_denied(user, permission, obj)
         raise PermissionDenied(permission)
+
+
+# -- the logged-in user, staff and scope, cached across requests --------------------------------
+
+AUTH_CACHE_PREFIX = "branchserve:auth:"
+_GLOBAL_VERSION = AUTH_CACHE_PREFIX + "units"
+
+
+def _entry_key(user_id: Any) -> str:
+    return f"{AUTH_CACHE_PREFIX}user:{user_id}"
+
+
+def _version_key(user_id: Any) -> str:
+    return f"{AUTH_CACHE_PREFIX}version:{user_id}"
+
+
+def _cache() -> BaseCache:
+    """The cache every process shares: ``"shared"`` (Redis) if configured, else ``"default"``."""
+    return caches["shared" if "shared" in settings.CACHES else "default"]
+
+
+def auth_cache_enabled() -> bool:
+    """Whether to use the cache: the setting is on (the cache is shared by every process) and
+    we are not inside a test case's transaction (rolled back behind the cache's back)."""
+    if not getattr(settings, "BRANCHSERVE_AUTH_CACHE", False):
+        return False
+    return not any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def cached_user(user_id: Any) -> tuple[Any | None, tuple[int, int]]:
+    """The cached user of ``user_id`` (with ``staff`` and today's scope loaded) or None, and
+    the versions to store a freshly loaded one with (read before it is loaded)."""
+    values = _cache().get_many([_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION])
+    versions = (int(values.get(_GLOBAL_VERSION, 0)), int(values.get(_version_key(user_id), 0)))
+    entry = values.get(_entry_key(user_id))
+    if entry is None:
+        return None, versions
+    entry_versions, day, user = entry
+    if entry_versions != versions or day != timezone.localdate():
+        return None, versions
+    return user, versions
+
+
+def remember_user(user: Any, versions: tuple[int, int]) -> None:
+    """Cache ``user`` with its staff row and today's scope, under ``versions`` (see above)."""
+    getattr(user, "staff", None)  # loads the relation (or notes its absence) on the instance
+    day = timezone.localdate()
+    scope_for(user)
+    _cache().set(_entry_key(user.pk), (versions, day, user), timeout=24 * 3600)
+
+
+def _bump(key: str) -> None:
+    cache = _cache()
+    try:
+        cache.incr(key)
+    except ValueError:  # not there (yet, or evicted): any value differs from the missing 0
+        if not cache.add(key, 1, timeout=None):
+            cache.incr(key)
+
+
+def _bump_now_and_on_commit(key: str) -> None:
+    # Whenever there is a shared cache, even in a process that does not read it (the setting
+    # may be on only in the API workers): their entries must not outlive a change made here.
+    if "shared" not in settings.CACHES and not getattr(settings, "BRANCHSERVE_AUTH_CACHE", False):
+        return
+    _bump(key)
+    if transaction.get_connection().in_atomic_block:
+        # A request that read the old rows before the commit may store them after the bump
+        # above; the second bump makes such an entry stale too.
+        transaction.on_commit(lambda: _bump(key))
+
+
+def forget_user(user_id: Any) -> None:
+    """Invalidate the cached user ``user_id``."""
+    _bump_now_and_on_commit(_version_key(user_id))
+
+
+def forget_all_users() -> None:
+    """Invalidate every cached user (after changing users, staff, assignments or units with
+    bulk ``UPDATE``s or SQL, which send no signals)."""
+    _bump_now_and_on_commit(_GLOBAL_VERSION)
+
+
+def _user_changed(instance: Any, **_kwargs: Any) -> None:
+    forget_user(instance.pk)
+
+
+def _staff_changed(instance: Any, **_kwargs: Any) -> None:
+    forget_user(instance.user_id)
+
+
+def _assignment_changed(instance: Any, **_kwargs: Any) -> None:
+    from branchserve.org.models import Staff
+
+    user_id = Staff.objects.filter(pk=instance.staff_id).values_list("user_id", flat=True).first()
+    if user_id is not None:
+        forget_user(user_id)
+
+
+def _unit_changed(**_kwargs: Any) -> None:
+    _bump_now_and_on_commit(_GLOBAL_VERSION)
+
+
+for _sender, _receiver in (
+    (settings.AUTH_USER_MODEL, _user_changed),
+    ("org.Staff", _staff_changed),
+    ("org.Assignment", _assignment_changed),
+    ("org.OrgUnit", _unit_changed),
+):
+    post_save.connect(_receiver, sender=_sender, dispatch_uid=f"auth-cache-{_sender}")
+    post_delete.connect(_receiver, sender=_sender, dispatch_uid=f"auth-cache-del-{_sender}")

@@ -6,3 +6,6 @@ class PlanningConfig(AppConfig):
     name = "branchserve.planning"
     label = "planning"
     verbose_name = _("Queue strategy lab")
+
+    def ready(self) -> None:
+        from branchserve.planning import permissions  # noqa: F401  registers planning.view

@@ -20,6 +20,7 @@ import numpy as np
 
 from branchserve.core.calendar import holiday_name, is_working_day
 from branchserve.sim.fitting import (
+    ArrivalFit,
     FittedDay,
     fit_arrivals,
     fit_patience,
@@ -28,7 +29,15 @@ from branchserve.sim.fitting import (
 )
 from branchserve.sim.strategies import Tier
 
-__all__ = ["DAY_TYPES", "OUTCOMES", "HistoryRow", "Hours", "day_matches", "fit_history"]
+__all__ = [
+    "DAY_TYPES",
+    "OUTCOMES",
+    "HistoryRow",
+    "Hours",
+    "day_matches",
+    "fit_history",
+    "fit_total_arrivals",
+]
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -206,6 +215,38 @@ def fit_history(
         notes=tuple(notes),
         dates=tuple(kept),
     )
+
+
+def fit_total_arrivals(
+    rows: Iterable[HistoryRow | tuple[object, ...]],
+    *,
+    time_zone: str | dt.tzinfo,
+    hours: Hours,
+    day: FittedDay,
+) -> ArrivalFit:
+    """All counter arrivals of ``day``'s dates together, per slot: the curve the fitted streams
+    add up to (its means are ``day.arrivals_per_slot()``), with the goodness of fit of a
+    Poisson process to the day's total — the dispersion index overall and per slot (each
+    slot's ``variance / mean``), which the per-stream fits cannot give once added up.
+
+    ``rows`` are the rows ``day`` was fitted from (rows of other dates are ignored)."""
+    zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
+    index = {date: d for d, date in enumerate(day.dates)}
+    times: list[list[float]] = [[] for _ in day.dates]
+    for raw in rows:
+        row = raw if isinstance(raw, HistoryRow) else HistoryRow(*raw)  # type: ignore[arg-type]
+        outcome = _ALIASES.get(row.outcome, row.outcome)
+        if outcome not in OUTCOMES or outcome == "diverted":
+            continue
+        date = row.issued_at.astimezone(zone).date()
+        d = index.get(date)
+        if d is None:
+            continue
+        opening = dt.datetime.combine(date, hours[date.weekday()][0], zone)
+        times[d].append((row.issued_at - opening).total_seconds())
+    if not times:
+        raise ValueError("the fitted day has no dates")
+    return fit_arrivals(times, day.slot_s, day.slots, business="all")
 
 
 def _length_s(hours: tuple[dt.time, dt.time]) -> float:

@@ -22,13 +22,13 @@ business day (the strategies only compare and subtract them).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +52,8 @@ from branchserve.queueing.choices import (
 from branchserve.queueing.config import (
     business_types_for,
     counter_config_of,
+    default_counter_config,
     issuing_refusal,
-    own_config,
     settings_for,
 )
 from branchserve.queueing.customers import lookup_customer
@@ -62,6 +62,7 @@ from branchserve.queueing.events import publish_on_commit
 from branchserve.queueing.models import (
     BusinessType,
     CounterEvent,
+    CounterQueueConfig,
     CounterSession,
     CounterState,
     OutletQueue,
@@ -120,13 +121,18 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
 
 
 def _publish_ticket(
-    outlet: OrgUnit, kind: str, ticket: Ticket, counter: Counter | None = None, **extra: Any
+    outlet: OrgUnit,
+    kind: str,
+    row: TicketEvent,
+    counter: Counter | None = None,
+    **extra: Any,
 ) -> None:
-    event: dict[str, Any] = {"type": f"ticket.{kind}", "ticket": ticket_brief(ticket)}
+    """Publish the ticket event ``row`` just written (its ticket as the action left it)."""
+    event: dict[str, Any] = {"type": f"ticket.{kind}", "ticket": ticket_brief(row.ticket)}
     if counter is not None:
         event["counter"] = {"code": counter.code, "number": counter.number}
     event.update(extra)
-    publish_on_commit(outlet, event)
+    publish_on_commit(outlet, event, row)
 
 
 def _ticket_event(
@@ -139,7 +145,7 @@ def _ticket_event(
     counter: Counter | None = None,
     **data: Any,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    row = TicketEvent(
         ticket=ticket,
         outlet_id=ticket.outlet_id,
         kind=kind,
@@ -149,9 +155,75 @@ def _ticket_event(
         counter=counter,
         data=data,
     )
+    insert_row(row)
+    return row
+
+
+# -- hand-written SQL for the hot path -------------------------------------------------------
+# The statements are the ORM's own (same columns, same values as the fields prepare them);
+# only the ORM's per-call query building is skipped, which costs more than the statement.
+
+
+def insert_row(obj: Any) -> None:
+    """``INSERT`` one new model instance (no signals, as ``bulk_create``); sets its pk."""
+    meta = obj._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def update_row(model: Any, pk: Any, values: dict[str, Any]) -> None:
+    """``UPDATE`` the columns of ``values`` (field names; related objects or None) of one row."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    params = []
+    for field, value in zip(fields, values.values(), strict=True):
+        if field.is_relation and value is not None and not isinstance(value, int | str):
+            value = value.pk
+        params.append(field.get_db_prep_save(value, connection))
+    sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s",
+            [*params, pk],
+        )
 
 
 # -- the outlet lock and the end of the day --------------------------------------------------
+
+
+def _lock_queue_row(outlet_id: int) -> OutletQueue | None:
+    """``SELECT … FOR UPDATE`` the outlet's queue row (SQLite: the transaction is the lock)."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {quote('day')} FROM {quote(OutletQueue._meta.db_table)} "
+        f"WHERE {quote('outlet_id')} = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [outlet_id])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    day = found[0]
+    if isinstance(day, str):  # pragma: no cover - depends on the driver
+        day = dt.date.fromisoformat(day)
+    row = OutletQueue(outlet_id=outlet_id, day=day)
+    row._state.adding = False
+    row._state.db = connection.alias
+    return row
 
 
 def lock_outlet(outlet: OrgUnit, day: dt.date, now: dt.datetime) -> OutletQueue:
@@ -160,10 +232,11 @@ def lock_outlet(outlet: OrgUnit, day: dt.date, now: dt.datetime) -> OutletQueue:
     The first operation of a new business day closes what earlier days left open
     (tickets and counters, each with its event) before it goes on.
     """
-    row = OutletQueue.objects.select_for_update().filter(outlet_id=outlet.pk).first()
+    row = _lock_queue_row(outlet.pk)
     if row is None:
         OutletQueue.objects.get_or_create(outlet_id=outlet.pk, defaults={"day": day})
-        row = OutletQueue.objects.select_for_update().get(outlet_id=outlet.pk)
+        row = _lock_queue_row(outlet.pk)
+        assert row is not None
     if row.day < day:
         closed = _close_before(outlet, day, now, staff=None, device=None)
         publish_on_commit(
@@ -243,6 +316,17 @@ class Issued:
 
 
 def _ticket_by_key(outlet: OrgUnit, key: str) -> Ticket | None:
+    """The ticket issued under ``key`` at the outlet, if any: first a plain SQL existence
+    check (the usual answer, on every issue, is none), then the ORM."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(Ticket._meta.db_table)} "
+            f"WHERE {quote('outlet_id')} = %s AND {quote('idempotency_key')} = %s",
+            [outlet.pk, key],
+        )
+        if cursor.fetchone() is None:
+            return None
     return (
         Ticket.objects.filter(outlet=outlet, idempotency_key=key)
         .select_related("business_type", "counter")
@@ -294,13 +378,6 @@ def do_issue_ticket(
         raise ActionError(
             "idempotency_key_too_long", _("The Idempotency-Key is too long."), status=422
         )
-    if key:
-        existing = _ticket_by_key(outlet, key)
-        if existing is not None:
-            return Issued(existing, False)
-    business_type, settings, types = check_issue(
-        outlet, business_type_code, green_channel=green_channel, now=now
-    )
     masked = ""
     if customer:
         info = lookup_customer(customer)
@@ -312,10 +389,13 @@ def do_issue_ticket(
             day = local_day(outlet, now)
             lock_outlet(outlet, day, now)
             if key:
-                # Another request with this key may have committed while we waited for the lock.
+                # Under the lock: a request with this key has committed, or none will first.
                 existing = _ticket_by_key(outlet, key)
                 if existing is not None:
                     return Issued(existing, False)
+            business_type, settings, types = check_issue(
+                outlet, business_type_code, green_channel=green_channel, now=now
+            )
             seq = _next_number(outlet, business_type, day)
             estimate = estimate_wait(
                 outlet, business_type, day, open_counters(outlet, settings, types)
@@ -340,8 +420,8 @@ def do_issue_ticket(
                 customer_masked=masked,
                 idempotency_key=key,
             )
-            ticket.save(force_insert=True)
-            _ticket_event(
+            insert_row(ticket)
+            row = _ticket_event(
                 ticket,
                 TicketEventKind.ISSUED,
                 now,
@@ -356,7 +436,7 @@ def do_issue_ticket(
             _publish_ticket(
                 outlet,
                 "issued",
-                ticket,
+                row,
                 waiting_ahead=estimate.waiting_ahead,
                 estimated_wait_s=estimate.wait_s,
             )
@@ -390,16 +470,34 @@ def _next_number(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> 
 def open_counters(
     outlet: OrgUnit, settings: QueueSettings, types: dict[str, BusinessType]
 ) -> list[OpenCounter]:
-    """The outlet's open counters, their call configuration and whether they are idle."""
-    states = CounterState.objects.filter(outlet=outlet, status=CounterStatus.OPEN).select_related(
-        "counter__queue_config", "current_ticket"
+    """The outlet's open counters, their call configuration and whether they are idle.
+
+    One plain SQL statement (it runs on every issue): each open counter's code, its own call
+    configuration if it has one, and the state of its current ticket."""
+    quote = connection.ops.quote_name
+    state_table = quote(CounterState._meta.db_table)
+    counter_table = quote(Counter._meta.db_table)
+    config_table = quote(CounterQueueConfig._meta.db_table)
+    ticket_table = quote(Ticket._meta.db_table)
+    sql = (
+        f"SELECT c.{quote('code')}, q.{quote('config')}, t.{quote('state')} "
+        f"FROM {state_table} s "
+        f"JOIN {counter_table} c ON c.{quote('id')} = s.{quote('counter_id')} "
+        f"LEFT JOIN {config_table} q ON q.{quote('counter_id')} = s.{quote('counter_id')} "
+        f"LEFT JOIN {ticket_table} t ON t.{quote('id')} = s.{quote('current_ticket_id')} "
+        f"WHERE s.{quote('outlet_id')} = %s AND s.{quote('status')} = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [outlet.pk, CounterStatus.OPEN.value])
+        rows = cursor.fetchall()
     result = []
-    for state in states:
-        counter = state.counter
-        config = counter_config_of(counter, own_config(counter), (settings, list(types)))
-        current = state.current_ticket
-        idle = current is None or current.state not in CALL_CONTEXT_STATES
+    for code, own, current_state in rows:
+        if own is None:
+            config = default_counter_config(code, settings, list(types))
+        else:
+            data = json.loads(own) if isinstance(own, str) else own
+            config = CounterConfig.from_dict({**data, "counter": code})
+        idle = current_state is None or current_state not in CALL_CONTEXT_STATES
         result.append(OpenCounter(config, idle))
     return result
 
@@ -432,6 +530,11 @@ WAITING_FIELDS = (
 )
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    """A datetime column read with plain SQL (SQLite gives naive UTC, PostgreSQL aware)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[WaitingTicket]:
     """The waiting tickets ``counter`` may call, as the call strategy sees them.
 
@@ -441,14 +544,29 @@ def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[W
     outlet = counter.outlet
     origin = day_origin(outlet, day)
     queues = config.queues
-    rows = (
-        Ticket.objects.filter(outlet_id=counter.outlet_id, day=day, state=TicketState.WAITING)
-        .filter(Q(queue__in=queues, target_counter__isnull=True) | Q(target_counter=counter))
-        .order_by("effective_at", "pk")
-        .values_list(*WAITING_FIELDS)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote("id" if name == "pk" else name) for name in WAITING_FIELDS)
+    marks = ", ".join(["%s"] * len(queues))
+    sql = (
+        f"SELECT {columns} FROM {quote(Ticket._meta.db_table)} "
+        f"WHERE {quote('outlet_id')} = %s AND {quote('day')} = %s AND {quote('state')} = %s "
+        f"AND (({quote('queue')} IN ({marks}) AND {quote('target_counter_id')} IS NULL) "
+        f"OR {quote('target_counter_id')} = %s) "
+        f"ORDER BY {quote('effective_at')}, {quote('id')}"
     )
+    params = [
+        counter.outlet_id,
+        connection.ops.adapt_datefield_value(day),
+        TicketState.WAITING.value,
+        *queues,
+        counter.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     tickets = []
-    for pk, queue, tier, issued_at, effective_at, green, appointment, front, target in rows:
+    for pk, queue, tier, issued, effective, green, appointment, front, target in rows:
+        issued_at, effective_at = _aware(issued), _aware(effective)
         if target is not None and queue not in queues:
             queue = queues[0]
         tickets.append(
@@ -466,29 +584,101 @@ def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[W
     return tickets
 
 
-def _counter_state(counter: Counter) -> CounterState | None:
-    return (
-        CounterState.objects.select_related("counter__queue_config", "current_ticket")
-        .filter(counter=counter)
-        .first()
+@dataclass(frozen=True)
+class CallContext:
+    """What a call needs of the counter's state: one SQL statement (``_call_context``)."""
+
+    status: str
+    teller_id: int | None
+    strategy_state: dict[str, Any]
+    own_config: dict[str, Any] | None  # the counter's ``CounterQueueConfig.config``, if any
+    current_state: str | None  # the state and number of the ticket at the counter, if any
+    current_number: str | None
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _call_context(counter: Counter) -> CallContext | None:
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT s.{quote('status')}, s.{quote('teller_id')}, s.{quote('strategy_state')}, "
+        f"q.{quote('config')}, t.{quote('state')}, t.{quote('number')} "
+        f"FROM {quote(CounterState._meta.db_table)} s "
+        f"LEFT JOIN {quote(CounterQueueConfig._meta.db_table)} q "
+        f"ON q.{quote('counter_id')} = s.{quote('counter_id')} "
+        f"LEFT JOIN {quote(Ticket._meta.db_table)} t "
+        f"ON t.{quote('id')} = s.{quote('current_ticket_id')} "
+        f"WHERE s.{quote('counter_id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [counter.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    status, teller_id, strategy_state, own, current_state, current_number = row
+    return CallContext(
+        status=status,
+        teller_id=teller_id,
+        strategy_state=_json(strategy_state) or {},
+        own_config=_json(own),
+        current_state=current_state,
+        current_number=current_number,
     )
 
 
-def check_can_call(state: CounterState | None, teller: Staff) -> CounterState:
+def check_can_call(state: CallContext | None, teller: Staff) -> CallContext:
     if state is None or state.status == CounterStatus.CLOSED:
         raise Conflict("counter_closed", _("This counter is closed: open it first."))
     if state.status == CounterStatus.PAUSED:
         raise Conflict("counter_paused", _("This counter is paused: resume it first."))
     if state.teller_id != teller.pk:
         raise Conflict("counter_in_use", _("This counter is open under another teller."))
-    current = state.current_ticket
-    if current is not None and current.state in CALL_CONTEXT_STATES:
+    if state.current_state in CALL_CONTEXT_STATES:
         raise Conflict(
             "counter_busy",
             _("Ticket %(number)s is still at this counter: finish, transfer or mark it first.")
-            % {"number": current.number},
+            % {"number": state.current_number},
         )
     return state
+
+
+def _mark_called(
+    ticket_id: int | str, counter: Counter, teller: Staff, now: dt.datetime
+) -> Ticket | None:
+    """Mark the waiting ticket called at ``counter`` and return it as updated, in one
+    statement (``UPDATE … RETURNING``); None if it was no longer waiting."""
+    table = Ticket._meta.db_table
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(table)} SET {quote('state')} = %s, {quote('counter_id')} = %s, "
+        f"{quote('teller_id')} = %s, {quote('called_at')} = %s, {quote('started_at')} = NULL, "
+        f"{quote('recalls')} = 0 WHERE {quote('id')} = %s AND {quote('state')} = %s RETURNING *"
+    )
+    params = [
+        TicketState.CALLED.value,
+        counter.pk,
+        teller.pk,
+        connection.ops.adapt_datetimefield_value(now),
+        ticket_id,
+        TicketState.WAITING.value,
+    ]
+    rows = list(Ticket.objects.raw(sql, params))
+    if not rows:
+        return None
+    ticket = rows[0]
+    ticket.counter, ticket.teller = counter, teller
+    _attach_business_type(ticket, counter.outlet)
+    return ticket
+
+
+def _attach_business_type(ticket: Ticket, outlet: OrgUnit) -> None:
+    """Give ``ticket`` its business type from the outlet's cached ones, without a query (a
+    type no longer offered is loaded when first used)."""
+    known = {bt.pk: bt for bt in business_types_for(outlet).values()}
+    if ticket.business_type_id in known:
+        ticket.business_type = known[ticket.business_type_id]
 
 
 def do_call_next(
@@ -512,8 +702,11 @@ def do_call_next(
         day = local_day(outlet, now or timezone.now())
         lock_outlet(outlet, day, now or timezone.now())
         now = now or timezone.now()
-        state = check_can_call(_counter_state(counter), teller)
-        config = counter_config_of(counter, own_config(state.counter))
+        state = check_can_call(_call_context(counter), teller)
+        if state.own_config is not None:
+            config = CounterConfig.from_dict({**state.own_config, "counter": counter.code})
+        else:
+            config = counter_config_of(counter, None)
         strategy_state = StrategyState.from_dict(state.strategy_state)
         waiting = build_waiting(waiting_for(counter, config, day))
         choice = choose(
@@ -521,22 +714,13 @@ def do_call_next(
         )
         if choice is None:
             raise Conflict("nothing_waiting", _("Nobody is waiting for this counter."))
-        updated = Ticket.objects.filter(pk=choice.ticket_id, state=TicketState.WAITING).update(
-            state=TicketState.CALLED,
-            counter=counter,
-            teller=teller,
-            called_at=now,
-            started_at=None,
-            recalls=0,
-        )
-        if updated != 1:  # pragma: no cover - the outlet lock makes this impossible
+        ticket = _mark_called(choice.ticket_id, counter, teller, now)
+        if ticket is None:  # pragma: no cover - the outlet lock makes this impossible
             raise Conflict("try_again", _("The queue changed; call again."))
-        ticket = Ticket.objects.select_related("business_type").get(pk=choice.ticket_id)
-        ticket.counter = counter
         record = choice.to_dict()
         del record["ticket_id"]
         record["waited_s"] = int((now - ticket.effective_at).total_seconds())
-        _ticket_event(
+        row = _ticket_event(
             ticket,
             TicketEventKind.CALLED,
             now,
@@ -545,14 +729,16 @@ def do_call_next(
             counter=counter,
             **record,
         )
-        CounterState.objects.filter(pk=counter.pk).update(
-            current_ticket=ticket, strategy_state=strategy_state.to_dict()
+        update_row(
+            CounterState,
+            counter.pk,
+            {"current_ticket": ticket, "strategy_state": strategy_state.to_dict()},
         )
         called = Called(ticket, str(choice.rule), str(choice.reason_code), dict(choice.params))
         _publish_ticket(
             outlet,
             "called",
-            ticket,
+            row,
             counter,
             reason_code=called.reason_code,
             params=called.params,
@@ -578,15 +764,19 @@ def _wrong_state(ticket: Ticket) -> ActionError:
 
 
 def _locked_ticket(outlet_id: int, public_id: str) -> Ticket:
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("business_type")
-        .filter(public_id=public_id, outlet_id=outlet_id)
-        .first()
+    """The outlet's ticket ``public_id``, its row locked (``FOR UPDATE`` where the database
+    has it; SQLite's write transactions lock the whole database), else 404. Written as SQL:
+    this runs on every action at a counter."""
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT * FROM {quote(Ticket._meta.db_table)} "
+        f"WHERE {quote('public_id')} = %s AND {quote('outlet_id')} = %s{lock}"
     )
-    if ticket is None:
+    rows = list(Ticket.objects.raw(sql, [public_id, outlet_id]))
+    if not rows:
         raise Http404
-    return ticket
+    return rows[0]
 
 
 def _ticket_at_counter(counter: Counter, public_id: str, *states: str) -> Ticket:
@@ -601,6 +791,7 @@ def _ticket_at_counter(counter: Counter, public_id: str, *states: str) -> Ticket
     if ticket.state not in states:
         raise _wrong_state(ticket)
     ticket.counter = counter
+    _attach_business_type(ticket, counter.outlet)
     return ticket
 
 
@@ -624,11 +815,11 @@ def _counter_transition(
     with transaction.atomic():
         ticket = _ticket_at_counter(counter, public_id, *from_states)
         values, data = change(ticket, now)
-        Ticket.objects.filter(pk=ticket.pk).update(**values)
+        update_row(Ticket, ticket.pk, values)
         for key, value in values.items():
             setattr(ticket, key, value)
-        _ticket_event(ticket, kind, now, staff=teller, device=device, counter=counter, **data)
-        _publish_ticket(counter.outlet, kind, ticket, counter)
+        row = _ticket_event(ticket, kind, now, staff=teller, device=device, counter=counter, **data)
+        _publish_ticket(counter.outlet, kind, row, counter)
     return ticket
 
 
@@ -728,7 +919,7 @@ def do_finish(
         service_s = int((at - started).total_seconds()) if started else None
         return {"state": TicketState.FINISHED, "ended_at": at}, {"service_s": service_s}
 
-    return _counter_transition(
+    ticket = _counter_transition(
         counter,
         public_id,
         from_states=(TicketState.SERVING,),
@@ -738,6 +929,11 @@ def do_finish(
         now=now,
         change=change,
     )
+    # The evaluation pad asks at once where the outlet switches automatic initiation on.
+    from branchserve.evaluations.actions import auto_initiate_after_finish
+
+    auto_initiate_after_finish(ticket, counter)
+    return ticket
 
 
 # -- the lobby: transfer, divert, cancel -----------------------------------------------------
@@ -816,7 +1012,7 @@ def do_transfer(
         Ticket.objects.filter(pk=ticket.pk).update(**values)
         for key, value in values.items():
             setattr(ticket, key, value)
-        _ticket_event(
+        row = _ticket_event(
             ticket,
             TicketEventKind.TRANSFERRED,
             now,
@@ -829,7 +1025,7 @@ def do_transfer(
             to_counter=target.code if target else None,
             placement=placement,
         )
-        _publish_ticket(outlet, "transferred", ticket, from_counter)
+        _publish_ticket(outlet, "transferred", row, from_counter)
     return ticket
 
 
@@ -875,7 +1071,7 @@ def do_divert(
         Ticket.objects.filter(pk=ticket.pk).update(**values)
         for key, value in values.items():
             setattr(ticket, key, value)
-        _ticket_event(
+        row = _ticket_event(
             ticket,
             TicketEventKind.DIVERTED,
             now,
@@ -886,7 +1082,7 @@ def do_divert(
             other_outlet=other_code,
             note=note[:200],
         )
-        _publish_ticket(outlet, "diverted", ticket)
+        _publish_ticket(outlet, "diverted", row)
     return ticket
 
 
@@ -908,10 +1104,10 @@ def do_cancel(
             raise Conflict("ticket_not_waiting", _("Only a waiting ticket can be cancelled."))
         Ticket.objects.filter(pk=ticket.pk).update(state=TicketState.CANCELLED, ended_at=now)
         ticket.state, ticket.ended_at = TicketState.CANCELLED, now
-        _ticket_event(
+        row = _ticket_event(
             ticket, TicketEventKind.CANCELLED, now, staff=staff, device=device, note=note[:200]
         )
-        _publish_ticket(outlet, "cancelled", ticket)
+        _publish_ticket(outlet, "cancelled", row)
     return ticket
 
 

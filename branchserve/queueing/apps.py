@@ -8,4 +8,7 @@ class QueueingConfig(AppConfig):
     verbose_name = _("Queue management")
 
     def ready(self) -> None:
-        from branchserve.queueing import permissions  # noqa: F401  registers queueing.*
+        from branchserve.queueing import (
+            demo,  # noqa: F401  registers the demo generator
+            permissions,  # noqa: F401  registers queueing.*
+        )

@@ -3,12 +3,24 @@
 Configuration rows may sit at any unit; an outlet uses those of the nearest unit on its path
 that has any (its own, else its sub-branch's, …, else the province's). Each lookup is one
 query over the outlet's ancestors' paths (taken from ``outlet.path``, no extra query).
+
+The queue's hot path reads the business types, settings and opening hours of an outlet on
+every operation, so each server process keeps them for ``CACHE_SECONDS``: a change made in
+this process (saved or deleted through the ORM) clears the cache at once, a change made by
+another process is seen within ``CACHE_SECONDS``. Nothing is cached inside a test case's
+transaction (it is rolled back, and its primary keys reused, behind the cache's back).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
 
 from branchserve.org.models import Counter, OpeningHours, OrgUnit
 from branchserve.queueing.models import (
@@ -21,6 +33,42 @@ from branchserve.sim.strategies import CounterConfig
 
 # Used when no unit on the outlet's path has queue settings.
 DEFAULT_SETTINGS = QueueSettings()
+CACHE_SECONDS = 10.0
+
+T = TypeVar("T")
+_cache: dict[tuple[str, int, str], tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache(**_kwargs: Any) -> None:
+    """Forget every cached configuration (connected to the configuration models' signals)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _in_test_case() -> bool:
+    return any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def _cached(kind: str, outlet: OrgUnit, load: Callable[[], T]) -> T:
+    if _in_test_case():
+        return load()
+    key = (kind, outlet.pk, outlet.path)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = load()
+    with _cache_lock:
+        _cache[key] = (now + CACHE_SECONDS, value)
+    return value
+
+
+for _model in (BusinessType, QueueSettings, OpeningHours, OrgUnit):
+    post_save.connect(clear_cache, sender=_model, dispatch_uid=f"queue-config-{_model.__name__}")
+    post_delete.connect(
+        clear_cache, sender=_model, dispatch_uid=f"queue-config-del-{_model.__name__}"
+    )
 
 
 def path_prefixes(unit: OrgUnit) -> list[str]:
@@ -35,7 +83,12 @@ def _deepest(rows: Iterable[tuple[str, object]]) -> str | None:
 
 
 def business_types_for(outlet: OrgUnit) -> dict[str, BusinessType]:
-    """The outlet's active business types by queue code, in kiosk order."""
+    """The outlet's active business types by queue code, in kiosk order (cached, see above;
+    do not change what it returns)."""
+    return _cached("business_types", outlet, lambda: _business_types(outlet))
+
+
+def _business_types(outlet: OrgUnit) -> dict[str, BusinessType]:
     rows = list(
         BusinessType.objects.filter(unit__path__in=path_prefixes(outlet), is_active=True)
         .select_related("unit")
@@ -46,6 +99,11 @@ def business_types_for(outlet: OrgUnit) -> dict[str, BusinessType]:
 
 
 def settings_for(outlet: OrgUnit) -> QueueSettings:
+    """The outlet's queue settings (cached, see above; do not change what it returns)."""
+    return _cached("settings", outlet, lambda: _settings(outlet))
+
+
+def _settings(outlet: OrgUnit) -> QueueSettings:
     rows = list(
         QueueSettings.objects.filter(unit__path__in=path_prefixes(outlet)).select_related("unit")
     )
@@ -107,6 +165,19 @@ def own_config(counter: Counter) -> CounterQueueConfig | None:
         return None
 
 
+def opening_hours_of(outlet: OrgUnit) -> list[tuple[int, dt.time, dt.time]]:
+    """``(weekday, opens_at, closes_at)`` rows of the outlet (cached, see above)."""
+    return _cached(
+        "hours",
+        outlet,
+        lambda: list(
+            OpeningHours.objects.filter(outlet=outlet).values_list(
+                "weekday", "opens_at", "closes_at"
+            )
+        ),
+    )
+
+
 def issuing_refusal(
     outlet: OrgUnit, settings: QueueSettings, now: dt.datetime
 ) -> tuple[str, str] | None:
@@ -118,9 +189,7 @@ def issuing_refusal(
     """
     from django.utils.translation import gettext as _
 
-    rows = list(
-        OpeningHours.objects.filter(outlet=outlet).values_list("weekday", "opens_at", "closes_at")
-    )
+    rows = opening_hours_of(outlet)
     if not rows:
         return None
     local = now.astimezone(outlet.zone)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db import connection
 
 from branchserve.org.models import OrgUnit
 from branchserve.queueing.choices import TicketState
@@ -44,18 +44,54 @@ class Estimate:
     wait_s: int
 
 
+# Both queries run on every issue: plain SQL (the ORM would spend more time composing them
+# than the database spends answering).
+
+
 def mean_service_s(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> float:
-    recent = list(
-        Ticket.objects.filter(
-            outlet=outlet, business_type=business_type, day=day, state=TicketState.FINISHED
-        )
-        .order_by("-ended_at")
-        .values_list("started_at", "ended_at")[:RECENT_SERVICES]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {quote('started_at')}, {quote('ended_at')} FROM {quote(Ticket._meta.db_table)} "
+        f"WHERE {quote('outlet_id')} = %s AND {quote('business_type_id')} = %s "
+        f"AND {quote('day')} = %s AND {quote('state')} = %s "
+        f"ORDER BY {quote('ended_at')} DESC LIMIT {RECENT_SERVICES}"
     )
+    params = [
+        outlet.pk,
+        business_type.pk,
+        connection.ops.adapt_datefield_value(day),
+        TicketState.FINISHED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        recent = cursor.fetchall()
     durations = [(end - start).total_seconds() for start, end in recent if start and end]
     if not durations:
         return float(business_type.typical_service_s)
     return sum(durations) / len(durations)
+
+
+def _waiting_counts(outlet: OrgUnit, day: dt.date, code: str, queues: list[str]) -> tuple[int, int]:
+    """Tickets waiting today in queue ``code``, and in all of ``queues``."""
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(queues))
+    sql = (
+        f"SELECT COUNT(*), SUM(CASE WHEN {quote('queue')} = %s THEN 1 ELSE 0 END) "
+        f"FROM {quote(Ticket._meta.db_table)} WHERE {quote('outlet_id')} = %s "
+        f"AND {quote('day')} = %s AND {quote('state')} = %s AND {quote('queue')} IN ({marks})"
+    )
+    params = [
+        code,
+        outlet.pk,
+        connection.ops.adapt_datefield_value(day),
+        TicketState.WAITING.value,
+        *queues,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    competing, own = row or (0, 0)
+    return int(own or 0), int(competing or 0)
 
 
 def estimate_wait(
@@ -69,16 +105,13 @@ def estimate_wait(
     queues = {code}
     for counter in serving:
         queues.update(counter.config.queues)
-    counts = Ticket.objects.filter(
-        outlet=outlet, day=day, state=TicketState.WAITING, queue__in=sorted(queues)
-    ).aggregate(own=Count("pk", filter=Q(queue=code)), competing=Count("pk"))
-    competing = int(counts["competing"] or 0)
+    own, competing = _waiting_counts(outlet, day, code, sorted(queues))
     mean = mean_service_s(outlet, business_type, day)
     servers = max(len(serving), 1)
     idle = sum(1 for c in serving if c.idle)
     wait = 0.0 if competing < idle else (competing - idle + 1) * mean / servers
     return Estimate(
-        waiting_ahead=int(counts["own"] or 0),
+        waiting_ahead=own,
         competing=competing,
         counters=len(serving),
         mean_service_s=mean,

@@ -22,13 +22,18 @@ No customer number appears in an event.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from branchserve.org.models import OrgUnit
+
+if TYPE_CHECKING:
+    from branchserve.queueing.models import TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +51,62 @@ def unsubscribe(handler: Handler) -> None:
         _handlers.remove(handler)
 
 
-def publish(outlet_code: str, event: dict[str, Any]) -> None:
-    """Number ``event``, send it to the outlet's WebSockets and subscribers (after commit)."""
+class _Sender:
+    """Sends to a channel layer that lives on the network (Redis) from one long-lived event
+    loop in a background thread, so that a request neither starts an event loop nor opens a
+    connection per event (``async_to_sync`` would do both, several milliseconds each time).
+
+    Events are numbered in the request's thread, in commit order, and sent in that order.
+    """
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="queue-events", daemon=True)
+        thread.start()
+
+    def deliver(self, outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
+        from branchserve.realtime.layer import EVENT_MESSAGE, group_name, sequence
+
+        with self.lock:  # numbering and queueing in one step: sent in the numbers' order
+            numbered = dict(event, seq=sequence().next(outlet_code))
+            message = {"type": EVENT_MESSAGE, "event": numbered}
+            asyncio.run_coroutine_threadsafe(
+                self._send(group_name(outlet_code), message), self.loop
+            )
+        return numbered
+
+    async def _send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            await self.layer.group_send(group, message)
+        except Exception:  # a display's trouble must not undo a call
+            logger.exception("queue event delivery failed: %s", message["event"].get("type"))
+
+
+_senders: dict[int, _Sender] = {}
+_senders_lock = threading.Lock()
+
+
+def _deliver(outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
+    from channels.layers import get_channel_layer
+
     from branchserve.realtime.layer import deliver
 
+    layer = get_channel_layer()
+    if layer is None or not type(layer).__module__.startswith("channels_redis"):
+        return deliver(outlet_code, event)  # in-process layer: delivered at once
+    with _senders_lock:
+        sender = _senders.get(id(layer))
+        if sender is None or sender.layer is not layer:
+            sender = _senders[id(layer)] = _Sender(layer)
+    return sender.deliver(outlet_code, event)
+
+
+def publish(outlet_code: str, event: dict[str, Any]) -> None:
+    """Number ``event``, send it to the outlet's WebSockets and subscribers (after commit)."""
     try:
-        event = deliver(outlet_code, event)
+        event = _deliver(outlet_code, event)
     except Exception:  # a display's trouble must not undo a call
         logger.exception("queue event delivery failed: %s", event.get("type"))
     for handler in list(_handlers):
@@ -61,10 +116,16 @@ def publish(outlet_code: str, event: dict[str, Any]) -> None:
             logger.exception("queue event handler failed: %s", event.get("type"))
 
 
-def publish_on_commit(outlet: OrgUnit, event: dict[str, Any]) -> None:
-    """Publish ``event`` for ``outlet`` once the current transaction commits."""
+def publish_on_commit(
+    outlet: OrgUnit, event: dict[str, Any], row: TicketEvent | None = None
+) -> None:
+    """Publish ``event`` for ``outlet`` once the current transaction commits.
+
+    A ticket event's action passes the ``TicketEvent`` ``row`` it wrote (with its ticket and
+    counter), which saves reading it back.
+    """
     from branchserve.queueing.live import complete_event
 
-    completed = complete_event(outlet, event)
+    completed = complete_event(outlet, event, row)
     code = outlet.code
     transaction.on_commit(lambda: publish(code, completed))

@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone, translation
 
+from branchserve.devices.health import outlet_alert_views
 from branchserve.org.models import OrgUnit
 from branchserve.queueing.actions import day_origin, local_day
 from branchserve.queueing.choices import CounterStatus, TicketEventKind, TicketState
@@ -88,7 +89,8 @@ def call_view(event: TicketEvent) -> dict[str, Any]:
 
 
 def live_snapshot(outlet: OrgUnit, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything a live client shows, for the outlet's current business day. Five queries."""
+    """Everything a live client shows, for the outlet's current business day. Five queries,
+    and one or two for the device alerts (``devices``)."""
     now = now or timezone.now()
     day = local_day(outlet, now)
     queues = [
@@ -138,15 +140,20 @@ def live_snapshot(outlet: OrgUnit, now: dt.datetime | None = None) -> dict[str, 
         "waiting": waiting,
         "counters": counters,
         "recent_calls": [call_view(event) for event in calls],
+        # Devices offline, faulty or never connected (the lobby tablet's panel).
+        "devices": outlet_alert_views(outlet, now),
     }
 
 
-def complete_event(outlet: OrgUnit, event: dict[str, Any]) -> dict[str, Any]:
+def complete_event(
+    outlet: OrgUnit, event: dict[str, Any], row: TicketEvent | None = None
+) -> dict[str, Any]:
     """``event`` as an action published it, with what clients need to apply it.
 
     Called inside the action's transaction, right after the action wrote its event row, so
-    what is read here is the state the action left (one query). Ticket events get the full
-    ticket (``ticket_view``) and the time of the event; calls and recalls their ``call``
+    what is read here is the state the action left (one query; none when the action passes
+    the ``TicketEvent`` ``row`` it wrote, with its ticket and counter). Ticket events get the
+    full ticket (``ticket_view``) and the time of the event; calls and recalls their ``call``
     (what the display shows and announces); diversions their target and outcome. Counter
     events get the teller's name.
     """
@@ -154,12 +161,13 @@ def complete_event(outlet: OrgUnit, event: dict[str, Any]) -> dict[str, Any]:
     kind = str(event.get("type", ""))
     brief = event.get("ticket")
     if kind.startswith("ticket.") and isinstance(brief, dict) and brief.get("id"):
-        row = (
-            TicketEvent.objects.filter(outlet=outlet, ticket__public_id=brief["id"])
-            .select_related("ticket__target_counter", "counter")
-            .order_by("-pk")
-            .first()
-        )
+        if row is None or row.ticket.public_id != brief["id"]:
+            row = (
+                TicketEvent.objects.filter(outlet=outlet, ticket__public_id=brief["id"])
+                .select_related("ticket__target_counter", "counter")
+                .order_by("-pk")
+                .first()
+            )
         if row is not None:
             event["ticket"] = ticket_view(row.ticket)
             event["at"] = iso(row.at)

@@ -8,4 +8,7 @@ urlpatterns = [
     path("counter/", views.counter, name="counter"),
     path("display/", views.display, name="display"),
     path("lobby/", views.lobby, name="lobby"),
+    path("board/", views.board_home, name="board"),
+    path("board/<str:unit_code>/", views.board, name="board_unit"),
+    path("board/<str:outlet_code>/summary/", views.summary, name="summary"),
 ]

@@ -9,18 +9,22 @@ they make is checked.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branchserve.core.errors import ActionError
 from branchserve.devices.actions import TOKEN_STORAGE_KEY
 from branchserve.org.choices import UnitKind
 from branchserve.org.models import OrgUnit
-from branchserve.org.scoping import get_in_scope_or_404, require_permission
+from branchserve.org.scoping import get_in_scope_or_404, require_permission, scope_for
+from branchserve.queueing import boards
 from branchserve.queueing.choices import DivertOutcome, DivertTarget, PauseReason, Placement
 
 
@@ -144,3 +148,91 @@ def lobby(request: HttpRequest) -> HttpResponse:
         "placements": _choices(Placement.choices),
     }
     return render(request, "queueing/lobby.html", context)
+
+
+# -- live boards and the end-of-day summary ---------------------------------------------------
+
+
+def _board_unit(request: HttpRequest, unit_code: str) -> OrgUnit:
+    unit = get_in_scope_or_404(request.user, OrgUnit.objects.filter(is_active=True), code=unit_code)
+    require_permission(request.user, boards.BOARD_PERMISSION, unit)
+    return unit
+
+
+def _render_board(request: HttpRequest, unit: OrgUnit) -> HttpResponse:
+    from branchserve.queueing.queries import queue_snapshot
+
+    board = boards.unit_board(unit, boards.visible_outlets(request.user, unit))
+    context: dict[str, Any] = {"unit": unit, "board": board}
+    if board.is_outlet:
+        context["row"] = board.outlets[0] if board.outlets else None
+        context["snapshot"] = queue_snapshot(unit, board.as_of)
+        context["hours"] = boards.hourly(unit, boards.local_day(unit, board.as_of))
+    else:
+        context["chart_groups"] = [
+            {
+                "name": group.unit.name if group.unit else "",
+                "level": group.calls.service_level,
+                "target": group.calls.target_share,
+            }
+            for group in board.groups
+        ]
+    context["ancestors"] = [
+        ancestor
+        for ancestor in unit.ancestors()
+        if ancestor.pk != unit.pk and can_see_board(request.user, ancestor)
+    ]
+    template = "queueing/board_outlet.html" if board.is_outlet else "queueing/board_unit.html"
+    if request.headers.get("HX-Request"):
+        return render(request, template, context)
+    context["body_template"] = template
+    return render(request, "queueing/board.html", context)
+
+
+def can_see_board(user: Any, unit: OrgUnit) -> bool:
+    """Whether ``user`` may open ``unit``'s board (for the breadcrumb links)."""
+    scope = scope_for(user)
+    return scope.can(boards.BOARD_PERMISSION, unit.path) and (
+        scope.everything or any(unit.path.startswith(path) for path in scope.unit_paths)
+    )
+
+
+@login_required
+def board_home(request: HttpRequest) -> HttpResponse:
+    """The user's own board: their outlet, sub-branch or province (the highest they hold)."""
+    unit = boards.top_board_unit(request.user)
+    if unit is None:
+        if scope_for(request.user).can("queueing.serve"):
+            return redirect("queueing:counter")  # a teller's queue page is the counter
+        require_permission(request.user, boards.BOARD_PERMISSION)
+        raise Http404  # pragma: no cover - the permission check refuses first
+    return _render_board(request, unit)
+
+
+@login_required
+def board(request: HttpRequest, unit_code: str) -> HttpResponse:
+    """The live board of a unit in the user's scope (404 outside, 403 without the right)."""
+    return _render_board(request, _board_unit(request, unit_code))
+
+
+@login_required
+def summary(request: HttpRequest, outlet_code: str) -> HttpResponse:
+    """An outlet's end-of-day summary for ``?date=YYYY-MM-DD`` (today without it); printable."""
+    outlet = _board_unit(request, outlet_code)
+    if not outlet.is_outlet:
+        raise Http404
+    today = boards.local_day(outlet, timezone.now())
+    raw = request.GET.get("date", "")
+    error = None
+    day = today
+    if raw:
+        try:
+            day = boards.parse_day(raw, today)
+        except ActionError as problem:
+            error = problem.message
+    context: dict[str, Any] = {"outlet": outlet, "day": day, "today": today, "error": error}
+    if error is None:
+        context["summary"] = boards.outlet_summary(outlet, day)
+        context["previous"] = day - dt.timedelta(days=1)
+        context["next"] = day + dt.timedelta(days=1) if day < today else None
+    return render(request, "queueing/summary.html", context, status=400 if error else 200)

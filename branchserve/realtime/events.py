@@ -1,8 +1,11 @@
 """The schema of every message a live-queue WebSocket sends (a contract with device vendors).
 
 ``Message`` validates any of them (``Message.validate_python(data)``); ``EVENT_TYPES`` lists
-the event types. Each type is tested against what the actions really publish
-(``tests/test_events.py``).
+the queue's event types, ``DEVICE_EVENT_TYPES`` those of device health (``device.status``),
+``EVALUATION_EVENT_TYPES`` those of the evaluation pads (``evaluation.*``, tested in
+``evaluations/tests/test_events.py``), ``ALL_EVENT_TYPES`` all of them. Each type is tested
+against what the actions really publish (``tests/test_events.py``; device events in
+``devices/tests/test_health_live.py``).
 """
 
 from __future__ import annotations
@@ -68,6 +71,20 @@ class QueueView(Strict):
     prefix: str
 
 
+class DeviceAlertView(Strict):
+    """A device that needs attention (``devices.health.alert_view``)."""
+
+    device_id: int
+    kind: str
+    kind_label: str
+    name: str
+    counter_code: str | None
+    status: Literal["offline", "faulty", "never_seen"]
+    status_label: str
+    since: str | None
+    detail: str
+
+
 class Snapshot(Strict):
     outlet: str
     outlet_name: str
@@ -76,6 +93,7 @@ class Snapshot(Strict):
     waiting: list[TicketView]
     counters: list[CounterView]
     recent_calls: list[CallView] = Field(..., max_length=10)
+    devices: list[DeviceAlertView]
 
 
 class SnapshotMessage(Strict):
@@ -176,6 +194,24 @@ class DayClosed(Event):
     closed: int
 
 
+class DeviceRef(Strict):
+    device_id: int
+    kind: str
+    kind_label: str
+    name: str
+    counter_code: str | None
+
+
+class DeviceStatusChanged(Event):
+    """A device's health changed: ``alert`` is its alert now (null: nothing to show)."""
+
+    type: Literal["device.status"]
+    device: DeviceRef
+    change: Literal["went_offline", "came_back", "faulty", "fault_cleared"]
+    health: Literal["ok", "faulty", "offline"]
+    alert: DeviceAlertView | None
+
+
 EVENT_MODELS: tuple[type[Event], ...] = (
     TicketIssued,
     TicketCalled,
@@ -196,6 +232,62 @@ EVENT_TYPES: tuple[str, ...] = tuple(
     model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
     for model in EVENT_MODELS
 )
+DEVICE_EVENT_MODELS: tuple[type[Event], ...] = (DeviceStatusChanged,)
+DEVICE_EVENT_TYPES: tuple[str, ...] = tuple(
+    model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for model in DEVICE_EVENT_MODELS
+)
+
+
+class EvaluationTeller(Strict):
+    name: str
+    employee_no: str
+
+
+class EvaluationView(Strict):
+    """An evaluation as the counter's pad shows it (``evaluations.actions.evaluation_view``)."""
+
+    id: str
+    ticket_number: str
+    counter: CounterRef
+    teller: EvaluationTeller
+    state: Literal["pending", "rated", "not_rated"]
+    initiated_at: str | None
+    expires_at: str | None
+    level: str | None
+
+
+class EvaluationEvent(Event):
+    counter: CounterRef
+    evaluation: EvaluationView
+
+
+class EvaluationInitiated(EvaluationEvent):
+    """The teller asked the customer to rate: the counter's pad shows the evaluation."""
+
+    type: Literal["evaluation.initiated"]
+
+
+class EvaluationRated(EvaluationEvent):
+    type: Literal["evaluation.rated"]
+
+
+class EvaluationExpired(EvaluationEvent):
+    """No answer in time, or a newer evaluation at the counter: the pad stops asking."""
+
+    type: Literal["evaluation.expired"]
+
+
+EVALUATION_EVENT_MODELS: tuple[type[Event], ...] = (
+    EvaluationInitiated,
+    EvaluationRated,
+    EvaluationExpired,
+)
+EVALUATION_EVENT_TYPES: tuple[str, ...] = tuple(
+    model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for model in EVALUATION_EVENT_MODELS
+)
+ALL_EVENT_TYPES: tuple[str, ...] = EVENT_TYPES + DEVICE_EVENT_TYPES + EVALUATION_EVENT_TYPES
 
 AnyMessage = Annotated[
     SnapshotMessage
@@ -212,7 +304,11 @@ AnyMessage = Annotated[
     | CounterPaused
     | CounterResumed
     | CounterClosed
-    | DayClosed,
+    | DayClosed
+    | DeviceStatusChanged
+    | EvaluationInitiated
+    | EvaluationRated
+    | EvaluationExpired,
     Field(discriminator="type"),
 ]
 Message: TypeAdapter[AnyMessage] = TypeAdapter(AnyMessage)

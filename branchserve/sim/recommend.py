@@ -39,7 +39,7 @@ from branchserve.sim.engine import simulate
 from branchserve.sim.erlang import counters_needed
 from branchserve.sim.fitting import FittedDay
 from branchserve.sim.model import BusinessType, CounterPlan, OutletModel, Target
-from branchserve.sim.results import NO_SHOW, SERVED, Results
+from branchserve.sim.results import NO_SHOW, SERVED, Estimate, Results
 from branchserve.sim.strategies import TIER_KEYS, CounterConfig, Strategy, Tier
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "erlang_counters",
     "recommend",
     "slot_figures",
+    "strategy_estimates",
 ]
 
 MINUTE = 60.0
@@ -405,6 +406,58 @@ def compare_strategies(
             StrategyOutcome(name, waits[name], level, mean - base_mean, p90 - base_p90, results)
         )
     return outcomes
+
+
+def strategy_estimates(
+    outcomes: Sequence[StrategyOutcome],
+    target: Target,
+    *,
+    baseline: str = "fifo",
+    confidence: float = 0.95,
+) -> dict[str, dict[str, Estimate]]:
+    """Per strategy, the figures of :func:`compare_strategies` with confidence intervals over
+    the simulated days (Student t; each replication is one independent day).
+
+    Keys: ``wait_mean_s|<tier>`` and ``wait_p90_s|<tier>`` (each day's mean and 90th
+    percentile wait of the served customers of the tier), ``service_level``, and the fairness
+    cost ``ordinary_extra_mean_s`` / ``ordinary_extra_p90_s``: ordinary customers' mean (p90)
+    wait minus the ``baseline``'s **on the same day** — the strategies ran on the same
+    customers (common random numbers), so the paired difference has a much narrower interval
+    than the two waits apart. The means here are means of daily figures; those of
+    :class:`StrategyOutcome` pool every customer of every day (busier days weigh more), so
+    the two differ slightly."""
+    by_name = {o.name: o for o in outcomes}
+    if baseline not in by_name:
+        raise ValueError(f"no {baseline!r} run to compare with")
+    base = by_name[baseline].results.metrics()
+    ordinary = Tier.ORDINARY.key
+    level_key = f"service_level|{target.label}"
+    out: dict[str, dict[str, Estimate]] = {}
+    for outcome in outcomes:
+        days = outcome.results.metrics()
+        if len(days) != len(base):
+            raise ValueError("every strategy needs the baseline's number of replications")
+        figures: dict[str, Estimate] = {}
+        for tier in outcome.by_tier:
+            for stat in ("mean", "p90"):
+                key = f"wait_{stat}_s|tier={tier}"
+                figures[f"wait_{stat}_s|{tier}"] = Estimate.of(
+                    (m.get(key, math.nan) for m in days), confidence
+                )
+        figures["service_level"] = Estimate.of(
+            (m.get(level_key, math.nan) for m in days), confidence
+        )
+        for stat in ("mean", "p90"):
+            key = f"wait_{stat}_s|tier={ordinary}"
+            figures[f"ordinary_extra_{stat}_s"] = Estimate.of(
+                (
+                    m.get(key, math.nan) - b.get(key, math.nan)
+                    for m, b in zip(days, base, strict=True)
+                ),
+                confidence,
+            )
+        out[outcome.name] = figures
+    return out
 
 
 def _round(value: float, digits: int) -> float | None:

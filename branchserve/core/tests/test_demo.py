@@ -153,17 +153,12 @@ class IfEmptyTest(TestCase):
 
 
 class DefaultProvinceTest(TestCase):
-    """The default demo: 60 outlets, quickly."""
+    """The default demo: 60 outlets (how long it takes is in docs/demo.md, not a test)."""
 
     @classmethod
     def setUpTestData(cls) -> None:
-        started = time.monotonic()
         cls.output = StringIO()
         call_command("demo", today=TODAY, stdout=cls.output)
-        cls.seconds = time.monotonic() - started
-
-    def test_it_seeds_well_under_a_minute(self) -> None:
-        self.assertLess(self.seconds, 30)
 
     def test_the_province_has_the_documented_shape(self) -> None:
         kinds = dict(OrgUnit.objects.values_list("kind").annotate(n=Count("id")))

@@ -24,6 +24,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "api/v1/devices/pair": "a device pairs itself with its one-time code",
     "queue/kiosk/": "kiosk device page: holds no data; issuing needs the kiosk's device token",
     "queue/display/": "display device page: holds no data; the live queue needs the display token",
+    "evaluations/pad/": "evaluation pad device page: holds no data; every call needs the pad token",
 }
 # Route prefixes with their own protection.
 PROTECTED_PREFIXES = {

@@ -47,6 +47,15 @@ class DevicesScopingTest(ScopingTestMixin, BaseTestCase):
             inside=None,
             device=kiosk_o11,
         ),
+        ScopeCase(
+            name="device: heartbeat",
+            method="POST",
+            route="api/v1/devices/me/heartbeat",
+            url=lambda tc: "/api/v1/devices/me/heartbeat",
+            inside=None,
+            device=kiosk_o11,
+            data={"status": "faulty", "fault_code": "printer_jam"},
+        ),
         # Terminal token and teller login together.
         ScopeCase(
             name="counter session",
@@ -98,6 +107,24 @@ class DevicesScopingTest(ScopingTestMixin, BaseTestCase):
             outside="charlie",
             forbidden="alice",
         ),
+        ScopeCase(
+            name="api: device alerts of an outlet",
+            method="GET",
+            route="api/v1/outlets/<outlet_code>/device-alerts",
+            url=lambda tc: "/api/v1/outlets/O11/device-alerts",
+            inside="lily",  # the lobby manager
+            outside="charlie",
+            forbidden="bob",
+        ),
+        ScopeCase(
+            name="api: health history of a device",
+            method="GET",
+            route="api/v1/devices/<device_id>/status-events",
+            url=lambda tc: f"/api/v1/devices/{tc.device.pk}/status-events",
+            inside="alice",
+            outside="charlie",
+            forbidden="bob",
+        ),
         # Pages.
         ScopeCase(
             name="page: devices",
@@ -105,6 +132,15 @@ class DevicesScopingTest(ScopingTestMixin, BaseTestCase):
             route="devices/",
             url=lambda tc: "/devices/",
             inside="alice",
+            forbidden="bob",
+        ),
+        ScopeCase(
+            name="page: a device and its health",
+            method="GET",
+            route="devices/<int:device_id>/",
+            url=lambda tc: f"/devices/{tc.device.pk}/",
+            inside="alice",
+            outside="charlie",
             forbidden="bob",
         ),
         ScopeCase(

@@ -30,9 +30,7 @@ class HomeTests(BaseTestCase):
         # Sections that work come first, with a link.
         content = response.content.decode()
         self.assertContains(response, 'href="/devices/"')
-        self.assertLess(
-            content.index('<h3><a href="/devices/">'), content.index("<h3>排队管理</h3>")
-        )
+        self.assertLess(content.index('<h3><a href="/devices/">'), content.index("<h3>督查</h3>"))
 
     def test_teller(self):
         response = self.home(self.bob)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from branchserve.planning.history import HistoryRow, day_matches, fit_history
+from branchserve.planning.history import HistoryRow, day_matches, fit_history, fit_total_arrivals
 from branchserve.sim.strategies import Tier
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -78,3 +78,33 @@ def test_a_period_of_tickets_fits_the_days_of_the_type():
     assert month_end.days == 3  # 28, 29 and 30 April: Tuesday to Thursday
     with pytest.raises(ValueError, match="at least 5 needed"):
         fit_history(rows, time_zone=ZONE, hours=HOURS, day_type="holiday_eve", min_days=5)
+
+
+def test_the_total_arrival_curve_adds_the_streams_up_and_tests_poisson():
+    rows = history(dt.date(2026, 3, 1), 61)
+    day = fit_history(rows, time_zone=ZONE, hours=HOURS, day_type="weekday")
+    total = fit_total_arrivals(rows, time_zone=ZONE, hours=HOURS, day=day)
+    assert total.days == day.days == 43 and len(total.slots) == day.slots
+    # Same means as the fitted streams added up (diverted customers left out of both).
+    assert np.allclose(total.per_slot, day.arrivals_per_slot())
+    # Poisson arrivals: the dispersion index is about 1 and Poisson is not rejected.
+    assert total.dispersion == pytest.approx(1.0, abs=0.15)
+    assert total.dispersion_p_value > 0.01 and not total.overdispersed
+    for s in total.slots:
+        assert s.low < s.mean < s.high
+
+    # Twice the customers on every other day: far more spread than Poisson.
+    doubled = rows + [
+        HistoryRow(
+            r.issued_at + dt.timedelta(seconds=1),
+            *(r.business_type, r.tier),
+            r.service_started_at,
+            r.finished_at,
+            r.outcome,
+        )
+        for r in rows
+        if r.issued_at.astimezone(ZONE).day % 2 == 0
+    ]
+    busy = fit_history(doubled, time_zone=ZONE, hours=HOURS, day_type="weekday")
+    spread = fit_total_arrivals(doubled, time_zone=ZONE, hours=HOURS, day=busy)
+    assert spread.overdispersed and spread.dispersion > 2

@@ -87,3 +87,61 @@ class SnapshotPlusEventsTest(LiveQueueTestCase):
         self.assertEqual(result["results"], ["applied", "stale"])
         tomorrow = dict(self.events[0], ticket=dict(self.events[0]["ticket"], day="2099-01-01"))
         self.assertEqual(run_livestate(morning, [tomorrow])["results"], ["resync"])
+
+
+class DeviceStatusConvergesTest(LiveQueueTestCase):
+    """Device health events apply in the shared page code, so no page resyncs on them."""
+
+    def test_a_faulty_then_repaired_kiosk_applies_without_a_resync(self):
+        from branchserve.devices.actions import check_heartbeat, do_heartbeat
+        from branchserve.devices.choices import DeviceKind
+        from branchserve.devices.models import Device
+
+        self.device_token(DeviceKind.KIOSK, self.o11)
+        kiosk = Device.objects.get(outlet=self.o11, kind=DeviceKind.KIOSK)
+        self.act(do_heartbeat, kiosk, check_heartbeat("ok"), now=at(0))
+        morning = self.snapshot_message(1)
+        self.events.clear()
+        faulty = check_heartbeat("faulty", "printer_out_of_paper")
+        self.act(do_heartbeat, Device.objects.get(pk=kiosk.pk), faulty, now=at(2))
+        result = run_livestate(morning, list(self.events))
+        self.assertEqual(result["results"], ["applied"])
+        fresh = self.snapshot_message(3)["snapshot"]
+        self.assertEqual([d["status"] for d in fresh["devices"]], ["faulty"])
+        self.assertEqual(result["state"]["devices"], fresh["devices"])
+
+        self.act(do_heartbeat, Device.objects.get(pk=kiosk.pk), check_heartbeat("ok"), now=at(4))
+        result = run_livestate(morning, list(self.events))
+        self.assertEqual(result["results"], ["applied", "applied"])
+        self.assertEqual(result["state"]["devices"], [])
+
+
+class EvaluationEventsConvergeTest(LiveQueueTestCase):
+    """Evaluation events travel on the outlet's socket (for the pads) but change nothing in the
+    queue: the shared page code applies them without asking for a fresh snapshot."""
+
+    def test_initiated_and_rated_evaluations_apply_without_a_resync(self):
+        from branchserve.devices.actions import authenticate_token
+        from branchserve.devices.choices import DeviceKind
+        from branchserve.evaluations.actions import do_initiate_evaluation, do_rate
+        from branchserve.evaluations.models import levels_for
+
+        bob, counter = self.staff(self.bob), self.counter(self.c11_1)
+        self.act(actions.do_open_counter, counter, bob, now=at(0))
+        ticket = self.act(actions.do_issue_ticket, self.o11, "A", now=at(1)).ticket
+        self.act(actions.do_call_next, counter, bob, now=at(2))
+        self.act(actions.do_start, counter, ticket.public_id, bob, now=at(2))
+        self.act(actions.do_finish, counter, ticket.public_id, bob, now=at(6))
+        morning = self.snapshot_message(6)
+        self.events.clear()
+        evaluation = self.act(do_initiate_evaluation, ticket, counter=counter, actor=bob, now=at(6))
+        pad = authenticate_token(self.device_token(DeviceKind.EVALUATION_PAD, self.o11, counter))
+        level = levels_for(self.o11)[0]
+        self.act(do_rate, evaluation, pad, level.code, now=at(6.5))
+        self.assertEqual(
+            [e["type"] for e in self.events], ["evaluation.initiated", "evaluation.rated"]
+        )
+        result = run_livestate(morning, list(self.events))
+        self.assertEqual(result["results"], ["applied", "applied"])
+        fresh = self.snapshot_message(7)
+        self.assertEqual(result["state"], fresh["snapshot"])

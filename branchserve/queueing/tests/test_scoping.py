@@ -5,6 +5,7 @@ from branchserve.core.testing import ScopeCase, ScopingTestMixin
 from branchserve.devices.choices import DeviceKind
 from branchserve.org.models import Counter
 from branchserve.queueing import actions
+from branchserve.queueing.tests import test_boards  # noqa: F401  (registers the boards' cases)
 from branchserve.queueing.tests.base import QueueTestCase
 
 

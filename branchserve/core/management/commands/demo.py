@@ -79,12 +79,19 @@ class Command(BaseCommand):
             "--today",
             type=parse_date,
             default=None,
-            help="the demo's today, YYYY-MM-DD (default: the real date)",
+            help="the demo's today, YYYY-MM-DD (default: the real date). Today is a live day "
+            "in progress: tickets up to the current time (10:30 when --today is not the real "
+            "date), some waiting, some at open counters",
         )
         parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing for apps whose demo data is already there",
+        )
+        parser.add_argument(
+            "--honest",
+            action="store_true",
+            help="no planted rating cheats (to measure the integrity rules' false positives)",
         )
         parser.add_argument(
             "--flush",
@@ -157,6 +164,7 @@ class Command(BaseCommand):
                 days=options["days"],
                 outlets=options["outlets"],
                 progress_for=progress_for,
+                options={"honest": options["honest"]},
             )
             for app, task in tasks.items():
                 total = max(rows[app], 1)

@@ -5,30 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter as Tally
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from branchserve.org.choices import UnitKind
-from branchserve.org.models import Counter, OrgUnit
-from branchserve.planning.history import DAY_TYPES, HistoryRow, Hours, fit_history
+from branchserve.org.models import OrgUnit
+from branchserve.planning.history import DAY_TYPES, fit_history
+from branchserve.planning.lab import (
+    actual_counters,
+    counter_configs,
+    history_rows,
+    opening_minute,
+    outlet_hours,
+    plan_result,
+)
 from branchserve.planning.management.commands.staffing import number, positive_int
-from branchserve.queueing.choices import TicketState
-from branchserve.queueing.config import counter_config_of, own_config
-from branchserve.queueing.models import CounterSession, Ticket
-from branchserve.sim.fitting import FittedDay
 from branchserve.sim.model import Target
 from branchserve.sim.recommend import compare_strategies, recommend
-
-# Final states only: today's open tickets are not history yet.
-_OUTCOMES = {
-    TicketState.FINISHED: "served",
-    TicketState.NO_SHOW: "no_show",
-    TicketState.CANCELLED: "abandoned",
-    TicketState.CLOSED: "unserved",
-    TicketState.DIVERTED: "diverted",
-}
 
 
 class Command(BaseCommand):
@@ -54,17 +48,12 @@ class Command(BaseCommand):
         outlet = OrgUnit.objects.filter(code=code, kind=UnitKind.OUTLET).first()
         if outlet is None:
             raise CommandError(f"no outlet with code {code!r}")
-        hours: Hours = {h.weekday: (h.opens_at, h.closes_at) for h in outlet.opening_hours.all()}
+        hours = outlet_hours(outlet)
         if not hours:
             raise CommandError(f"outlet {code} has no opening hours")
         today = outlet.local_today()
         start = today - dt.timedelta(days=options["days"])
-        rows = [
-            HistoryRow(issued, queue, tier, started, ended, _OUTCOMES[TicketState(state)])
-            for issued, queue, tier, started, ended, state in Ticket.objects.filter(
-                outlet=outlet, day__gte=start, day__lt=today, state__in=list(_OUTCOMES)
-            ).values_list("issued_at", "queue", "tier", "started_at", "ended_at", "state")
-        ]
+        rows = history_rows(outlet, start, today - dt.timedelta(days=1))
         if not rows:
             raise CommandError(
                 f"outlet {code} has no ticket history between {start} and {today} to plan from"
@@ -79,17 +68,11 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(f"outlet {code}: {exc}") from None
-        counters = [
-            counter_config_of(counter, own_config(counter))
-            for counter in Counter.objects.filter(outlet=outlet, is_active=True)
-            .select_related("outlet")
-            .order_by("number")
-        ]
+        counters = counter_configs(outlet)
         if not counters:
             raise CommandError(f"outlet {code} has no active counter")
         target = Target(options["target_time"] * 60.0, options["target"])
-        opening = Tally(hours[d.weekday()][0] for d in day.dates).most_common(1)[0][0]
-        actual = _actual_counters(outlet, day, hours, len(counters))
+        actual = actual_counters(outlet, day, hours, len(counters))
         try:
             plan = recommend(
                 day,
@@ -104,17 +87,17 @@ class Command(BaseCommand):
         strategies = compare_strategies(
             plan.model, target, replications=options["replications"], seed=options["seed"]
         )
-        result = {
-            "outlet": code,
-            "day_type": options["day_type"],
-            "target": {"share": target.share, "within_min": options["target_time"]},
-            "replications": options["replications"],
-            "seed": options["seed"],
-            "slots": plan.slot_rows(opening.hour * 60 + opening.minute),
-            "strategies": [s.to_dict() for s in strategies],
-            "fit": day.to_dict(),
-            "notes": list(plan.notes),
-        }
+        result = plan_result(
+            code=code,
+            day_type=options["day_type"],
+            target=target,
+            replications=options["replications"],
+            seed=options["seed"],
+            day=day,
+            plan=plan,
+            strategies=strategies,
+            opening_min=opening_minute(day, hours),
+        )
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False))
             return
@@ -127,33 +110,3 @@ class Command(BaseCommand):
                 f"level {row['service_level']}"
             )
         self.stdout.write("\n".join(lines))
-
-
-def _actual_counters(outlet: OrgUnit, day: FittedDay, hours: Hours, most: int) -> list[int] | None:
-    """Counters the outlet had open per slot on the fitted days: the mean number of counter
-    sessions open at each slot's midpoint, rounded (None without any session)."""
-    if not day.dates:
-        return None
-    zone = outlet.zone
-    first = dt.datetime.combine(day.dates[0], dt.time.min, zone)
-    last = dt.datetime.combine(day.dates[-1], dt.time.max, zone)
-    sessions = list(
-        CounterSession.objects.filter(outlet=outlet, opened_at__lte=last)
-        .exclude(closed_at__lt=first)
-        .values_list("counter_id", "opened_at", "closed_at")
-    )
-    if not sessions:
-        return None
-    totals = [0] * day.slots
-    for date in day.dates:
-        opening = dt.datetime.combine(date, hours[date.weekday()][0], zone)
-        for j in range(day.slots):
-            middle = opening + dt.timedelta(seconds=(j + 0.5) * day.slot_s)
-            totals[j] += len(
-                {
-                    counter
-                    for counter, opened, closed in sessions
-                    if opened <= middle and (closed is None or closed > middle)
-                }
-            )
-    return [min(most, round(total / len(day.dates))) for total in totals]

@@ -15,6 +15,8 @@
   var live = null;
   var reasons = {};  // ticket id → the reason of its call, from the call-next answer
   var busy = false;
+  var lastFinished = null;  // the ticket this teller finished last: the one to invite a rating for
+  var evaluationEl = document.getElementById("evaluation-result");
 
   function state() { return live ? live.state() : null; }
   function mine(s) { return s ? window.BranchserveLiveState.findCounter(s, me.counter_code) : null; }
@@ -56,7 +58,8 @@
       "transfer": !!ticket,
       "pause": counter.status === "open",
       "resume": counter.status === "paused",
-      "close": counter.status !== "closed" && !ticket
+      "close": counter.status !== "closed" && !ticket,
+      "evaluate": !!lastFinished
     };
     document.querySelectorAll("[data-action]").forEach(function (button) {
       button.disabled = busy || !enabled[button.dataset.action];
@@ -106,6 +109,8 @@
     "call-next": function () {
       return post("/counters/" + me.counter_code + "/call-next").then(function (result) {
         if (result.ok) {
+          lastFinished = null;
+          evaluationEl.textContent = "";
           reasons[result.body.ticket.ticket_id] = result.body.reason;
           document.getElementById("current-reason").textContent = result.body.reason;
         }
@@ -113,7 +118,27 @@
     },
     "recall": function (t) { return post("/tickets/" + t.id + "/recall"); },
     "start": function (t) { return post("/tickets/" + t.id + "/start"); },
-    "finish": function (t) { return post("/tickets/" + t.id + "/finish"); },
+    "finish": function (t) {
+      return post("/tickets/" + t.id + "/finish").then(function (result) {
+        if (result.ok) {
+          lastFinished = t;
+          evaluationEl.textContent = "";
+          if (state()) render(state());
+        }
+        return result;
+      });
+    },
+    "evaluate": function () {
+      if (!lastFinished) return null;
+      evaluationEl.textContent = "";
+      return post("/tickets/" + lastFinished.id + "/evaluation").then(function (result) {
+        evaluationEl.dataset.ok = result.ok ? "true" : "false";
+        evaluationEl.textContent = result.ok
+          ? evaluationEl.dataset.done
+          : ((result.body && result.body.message) || text.network);
+        return result;
+      });
+    },
     "no-show": function (t) {
       if (!window.confirm(Live.format(text.confirmNoShow, { number: t.number }))) return null;
       return post("/tickets/" + t.id + "/no-show");

@@ -58,6 +58,12 @@
     return true;
   }
 
+  var ALERT_ORDER = { offline: 0, faulty: 1, never_seen: 2 };
+  function alertOrder(a, b) {
+    return (ALERT_ORDER[a.status] - ALERT_ORDER[b.status]) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+
   // Apply one event to ``state`` (changed in place). Returns what happened:
   // "applied", "stale" (already in the state: ignored), or "resync" (a gap in the sequence,
   // another business day, or something unknown: fetch a fresh snapshot).
@@ -66,6 +72,22 @@
     if (event.seq <= state.seq) return "stale";
     if (event.seq !== state.seq + 1) return "resync";
     var type = event.type || "";
+    if (type.indexOf("evaluation.") === 0) {
+      // Evaluations (initiated, rated, expired) change nothing in the queue: pass them on.
+      state.seq = event.seq;
+      return "applied";
+    }
+    if (type === "device.status") {
+      // Device health: the outlet's devices that are offline, faulty or never connected.
+      if (!event.device) return "resync";
+      state.devices = (state.devices || []).filter(function (d) {
+        return d.device_id !== event.device.device_id;
+      });
+      if (event.alert) state.devices.push(event.alert);
+      state.devices.sort(alertOrder);
+      state.seq = event.seq;
+      return "applied";
+    }
     var counter = event.counter ? findCounter(state, event.counter.code) : null;
     if (event.counter && !counter) return "resync";
     if (type.indexOf("ticket.") === 0) {

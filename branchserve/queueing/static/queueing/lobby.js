@@ -116,8 +116,27 @@
     }));
   }
 
+  // Device health (device.status events and the snapshot's ``devices``): the devices of this
+  // outlet that are offline, faulty or have never connected, worst first.
+  var deviceText = JSON.parse(document.getElementById("device-alert-text").textContent);
+  function renderDevices(state) {
+    var listEl = document.getElementById("device-alerts");
+    var alerts = state.devices || [];
+    listEl.replaceChildren.apply(listEl, alerts.map(function (alert) {
+      var since = alert.since ? new Date(alert.since).toLocaleString("zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "";
+      return el("li", { "data-device": String(alert.device_id), "data-status": alert.status, "class": "device-alert device-alert-" + alert.status }, [
+        el("span", { text: alert.kind_label + " · " + alert.name + (alert.counter_code ? " · " + Live.format(deviceText.counter, { code: alert.counter_code }) : "") }),
+        el("span", {}, [
+          el("strong", { text: alert.status_label }),
+          el("span", { text: (since ? " " + Live.format(deviceText.since, { time: since }) : "") + (alert.detail ? " · " + alert.detail : "") })
+        ])
+      ]);
+    }));
+    document.getElementById("no-device-alerts").hidden = alerts.length > 0;
+  }
+
   live = Live.connect(config.outlet, {
-    onState: function (state) { render(state); },
+    onState: function (state) { render(state); renderDevices(state); },
     onStatus: function (s) { statusEl.textContent = text[s] || s; statusEl.dataset.status = s; }
   });
   window.branchserveLive = live;

@@ -1,0 +1,594 @@
+"""How many queue operations per second the HTTP API serves on PostgreSQL (issue #3).
+
+A fresh database (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/
+branchserve_bench``, dropped and recreated) gets a province with outlets, each with one counter,
+a kiosk, a counter terminal and a teller logged in at it (a session), the counter open. The API
+is served by gunicorn (WSGI workers, ``DEBUG`` off; when Redis answers, the Redis channel layer,
+sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers)
+and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a client that does
+issue → call-next → start → finish, one whole cycle at each of its 4 outlets in turn. One
+operation = one HTTP request. A 5-second warm-up on other outlets comes first.
+
+Then the database is checked: ``duplicate_calls`` = tickets with more than one ``called`` event
+(recalls are another kind), ``lost_tickets`` = tickets whose issue answered 201 to wrk but that
+are not in the database.
+
+The raw-SQL limit: the SQL statements the server runs for one cycle (captured from one cycle
+through Django's test client in this process, transactions as the server runs them) replayed by
+``pgbench`` with 8 clients, each at its own outlet; ``raw_sql_ops_per_s`` = 4 × cycles per
+second, ``ratio_to_raw_sql`` = ``ops_per_s / raw_sql_ops_per_s``.
+
+Prints one JSON line on stdout (progress on stderr). Needs ``wrk`` and ``pgbench`` (Debian:
+``apt-get install wrk postgresql-client``).
+``python bench/queue_load.py [--workers N] [--threads N] [--duration S] [--warmup S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/branchserve_bench"
+REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, not the one others use
+CLIENTS = 16  # wrk connections, one thread each
+OUTLETS_PER_CLIENT = 4
+PGBENCH_CLIENTS = 8
+# Bench rows get explicit primary keys: BASE + idx (outlet, counter, user, staff, kiosk) and
+# TERMINAL_BASE + idx (terminal), so that the captured SQL can be re-aimed per pgbench client.
+BASE = 900_000
+TERMINAL_BASE = 950_000
+PGBENCH_IDX = range(PGBENCH_CLIENTS)  # pgbench client k works at outlet idx k
+TEMPLATE_IDX = 999  # the outlet whose cycle is captured
+WARMUP_IDX = range(100, 100 + CLIENTS)
+MEASURE_IDX = range(200, 200 + CLIENTS * OUTLETS_PER_CLIENT)
+TEMPLATE_TICKET_ID = 800_000_000_001  # the captured ticket's id (a sequence jump)
+QUEUES = ("A", "B", "C")
+
+
+def log(message: str) -> None:
+    print(f"[queue_load] {message}", file=sys.stderr, flush=True)
+
+
+def kiosk_token(idx: int) -> str:
+    return f"bench-kiosk-{idx}"
+
+
+def terminal_token(idx: int) -> str:
+    return f"bench-terminal-{idx}"
+
+
+def session_key(idx: int) -> str:
+    return f"bench-session-{idx}"
+
+
+def find_tools() -> tuple[str, str]:
+    wrk = shutil.which("wrk")
+    pgbench = shutil.which("pgbench") or next(
+        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None
+    )
+    missing = [
+        f"{name} (Debian: apt-get install -y {package})"
+        for name, found, package in (
+            ("wrk", wrk, "wrk"),
+            ("pgbench", pgbench, "postgresql-client"),
+        )
+        if not found
+    ]
+    if missing:
+        log("missing load tools: " + "; ".join(missing))
+        sys.exit(2)
+    assert wrk and pgbench
+    return wrk, pgbench
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def redis_up() -> bool:
+    """Whether Redis answers; if so, empties the bench's own Redis database (the cached
+    sessions and users of the previous run's database)."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
+        client.flushdb()
+        return True
+    except Exception:
+        return False
+
+
+# -- the organisation --------------------------------------------------------------------------
+
+
+def seed() -> None:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+    from django.utils import timezone
+
+    from branchserve.devices.choices import DeviceKind, DeviceStatus
+    from branchserve.devices.models import Device, hash_secret
+    from branchserve.org.choices import Role, UnitKind
+    from branchserve.org.models import Assignment, Counter, OrgUnit, Staff
+    from branchserve.queueing import actions
+    from branchserve.queueing.models import BusinessType
+
+    now = timezone.now()
+    with transaction.atomic():
+        province = OrgUnit.objects.create(code="BPRV", name="基准省分行", kind=UnitKind.PROVINCE)
+        subs = [
+            OrgUnit.objects.create(
+                code=f"BSB{n}", name=f"基准支行{n}", kind=UnitKind.SUB_BRANCH, parent=province
+            )
+            for n in range(4)
+        ]
+        for order, (code, name, seconds) in enumerate(
+            (("A", "个人现金", 300), ("B", "个人非现金", 600), ("C", "对公业务", 900)), 1
+        ):
+            BusinessType.objects.create(
+                unit=province,
+                code=code,
+                name=name,
+                prefix=code,
+                typical_service_s=seconds,
+                order=order,
+            )
+        indexes = [*PGBENCH_IDX, TEMPLATE_IDX, *WARMUP_IDX, *MEASURE_IDX]
+        for idx in indexes:
+            # The template and the pgbench clients share a sub-branch, so paths re-aim cleanly.
+            parent = subs[0] if idx < 100 or idx == TEMPLATE_IDX else subs[idx % len(subs)]
+            outlet = OrgUnit.objects.create(
+                pk=BASE + idx,
+                code=f"BO{idx}",
+                name=f"基准网点{idx}",
+                kind=UnitKind.OUTLET,
+                parent=parent,
+            )
+            counter = Counter.objects.create(
+                pk=BASE + idx, outlet=outlet, code=f"BC{idx}", number=1
+            )
+            user = User(pk=BASE + idx, username=f"bench{idx}")
+            user.set_unusable_password()
+            user.save()
+            staff = Staff.objects.create(
+                pk=BASE + idx, user=user, employee_no=f"B{idx}", name=f"柜员{idx}"
+            )
+            Assignment.objects.create(
+                staff=staff, unit=outlet, role=Role.TELLER, starts_on=dt.date(2020, 1, 1)
+            )
+            Device.objects.create(
+                pk=BASE + idx,
+                kind=DeviceKind.KIOSK,
+                name=f"取号机{idx}",
+                outlet=outlet,
+                status=DeviceStatus.ACTIVE,
+                token_hash=hash_secret(kiosk_token(idx)),
+                paired_at=now,
+                last_seen_at=now,
+            )
+            terminal = Device.objects.create(
+                pk=TERMINAL_BASE + idx,
+                kind=DeviceKind.COUNTER_TERMINAL,
+                name=f"柜员终端{idx}",
+                outlet=outlet,
+                counter=counter,
+                status=DeviceStatus.ACTIVE,
+                token_hash=hash_secret(terminal_token(idx)),
+                paired_at=now,
+                last_seen_at=now,
+            )
+            data = {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+            Session.objects.create(
+                session_key=session_key(idx),
+                session_data=SessionStore().encode(data),
+                expire_date=now + dt.timedelta(days=1),
+            )
+            counter = Counter.objects.select_related("outlet").get(pk=counter.pk)
+            actions.do_open_counter(counter, staff, device=terminal)
+
+
+# -- the raw-SQL script ------------------------------------------------------------------------
+
+
+@contextmanager
+def capturing(statements: list[tuple[int | None, str]]) -> Iterator[None]:
+    """Record each statement as sent (parameters inlined) with its transaction, if any."""
+    from django.db import connection
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        conn = context["connection"]
+        text = conn.ops.compose_sql(sql, params) if params is not None else sql
+        block = id(conn.atomic_blocks[0]) if conn.in_atomic_block else None
+        statements.append((block, text))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield
+
+
+def one_cycle(
+    client: Any, idx: int, key: str, captured: dict[str, list[tuple[int | None, str]]] | None
+) -> tuple[str, str]:
+    """issue → call-next → start → finish at outlet ``idx``; returns (ticket id, number)."""
+    kiosk = {"Authorization": f"Device {kiosk_token(idx)}", "Idempotency-Key": key}
+    terminal = {"Authorization": f"Device {terminal_token(idx)}"}
+    steps: list[tuple[str, str, dict[str, str], str | None]] = [
+        ("issue", f"/api/v1/outlets/BO{idx}/tickets", kiosk, '{"business_type": "A"}'),
+        ("call", f"/api/v1/counters/BC{idx}/call-next", terminal, None),
+    ]
+    ticket_id = number = ""
+    for name, path, headers, body in steps:
+        if name == "issue":  # a kiosk has no session; the terminal sends the teller's
+            client.cookies.pop("sessionid", None)
+        else:
+            client.cookies["sessionid"] = session_key(idx)
+        statements: list[tuple[int | None, str]] = []
+        with capturing(statements):
+            response = client.post(
+                path, data=body or "", content_type="application/json", headers=headers
+            )
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"{name} at BO{idx}: {response.status_code} {response.content!r}")
+        if name == "issue":
+            ticket_id, number = response.json()["ticket_id"], response.json()["number"]
+        if captured is not None:
+            captured[name] = statements
+    for name in ("start", "finish"):
+        statements = []
+        with capturing(statements):
+            response = client.post(
+                f"/api/v1/tickets/{ticket_id}/{name}",
+                data="",
+                content_type="application/json",
+                headers=terminal,
+            )
+        if response.status_code != 200:
+            raise SystemExit(f"{name} at BO{idx}: {response.status_code} {response.content!r}")
+        if captured is not None:
+            captured[name] = statements
+    return ticket_id, number
+
+
+def capture_cycle() -> tuple[dict[str, list[tuple[int | None, str]]], dict[str, str]]:
+    """The SQL of one steady-state cycle at the template outlet, and the values to re-aim."""
+    from django.db import connection
+    from django.test import Client
+
+    from branchserve.devices.models import hash_secret
+
+    client = Client()
+    one_cycle(client, TEMPLATE_IDX, "bench-template-warm", None)  # caches, last_seen_at
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('queueing_ticket', 'id'), %s)",
+            [TEMPLATE_TICKET_ID - 1],
+        )
+    captured: dict[str, list[tuple[int | None, str]]] = {}
+    key = "bench-template-key"
+    ticket_id, number = one_cycle(client, TEMPLATE_IDX, key, captured)
+    values = {
+        "ticket_id": ticket_id,
+        "number": number,
+        "key": key,
+        "kiosk_hash": hash_secret(kiosk_token(TEMPLATE_IDX)),
+        "terminal_hash": hash_secret(terminal_token(TEMPLATE_IDX)),
+    }
+    return captured, values
+
+
+def pgbench_script(
+    captured: dict[str, list[tuple[int | None, str]]], values: dict[str, str]
+) -> str:
+    """One cycle's statements, re-aimed at pgbench client ``:client_id``'s outlet."""
+    number_prefix = values["number"].rstrip("0123456789")
+
+    def sha(token: str) -> str:
+        return f"encode(sha256(convert_to('{token}', 'UTF8')), 'hex')"
+
+    rules: list[tuple[str, str]] = [
+        (rf"\b{TEMPLATE_TICKET_ID}\b", ":t_id"),
+        (rf"\b{BASE + TEMPLATE_IDX}\b", ":x"),
+        (rf"\b{TERMINAL_BASE + TEMPLATE_IDX}\b", ":y"),
+        (re.escape(values["ticket_id"]), "bp-:client_id-:r"),
+        (re.escape(values["key"]), "bk-:client_id-:r"),
+        (f"'{re.escape(values['number'])}'", f"'{number_prefix}:s_last_number'"),
+        (f"'{values['kiosk_hash']}'", sha(kiosk_token(0).replace("0", ":client_id"))),
+        (f"'{values['terminal_hash']}'", sha(terminal_token(0).replace("0", ":client_id"))),
+        (re.escape(session_key(TEMPLATE_IDX)), session_key(0).replace("0", ":client_id")),
+        (rf"\bBO{TEMPLATE_IDX}\b", "BO:client_id"),
+        (rf"\bBC{TEMPLATE_IDX}\b", "BC:client_id"),
+    ]
+    lines = [
+        f"\\set x {BASE} + :client_id",
+        f"\\set y {TERMINAL_BASE} + :client_id",
+        "\\set r random(1, 1000000000000)",
+    ]
+    for op in ("issue", "call", "start", "finish"):
+        lines.append(f"-- {op}")
+        block: int | None = None
+        for txn, sql in captured[op]:
+            if txn != block:
+                if block is not None:
+                    lines.append("COMMIT;")
+                if txn is not None:
+                    lines.append("BEGIN;")
+                block = txn
+            for pattern, replacement in rules:
+                sql = re.sub(pattern, lambda _m, r=replacement: r, sql)
+            sql = " ".join(sql.split())
+            if sql.startswith('INSERT INTO "queueing_ticket" '):
+                lines.append(sql + " \\gset t_")
+            elif "last_number" in sql and "RETURNING" in sql:
+                lines.append(sql + " \\gset s_")
+            else:
+                lines.append(sql + ";")
+        if block is not None:
+            lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+def run_pgbench(pgbench: str, url: str, script: str, seconds: int) -> float:
+    parsed = urlparse(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    command = [
+        pgbench,
+        "-h",
+        parsed.hostname or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        "-n",
+        "-c",
+        str(PGBENCH_CLIENTS),
+        "-j",
+        "2",
+        "-T",
+        str(seconds),
+        "-f",
+        handle.name,
+        parsed.path.lstrip("/"),
+    ]
+    env = dict(os.environ, PGPASSWORD=parsed.password or "")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    output = result.stdout + result.stderr
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if result.returncode != 0 or tps is None or (failed and int(failed.group(1))):
+        log(output[-3000:])
+        raise SystemExit(f"pgbench failed (script kept at {handle.name})")
+    os.unlink(handle.name)
+    return float(tps.group(1))
+
+
+# -- the server and wrk ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, int]:
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "branchserve.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:  # any answer will do: this one is a 401
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/outlets/BO0/queue", timeout=2)
+        except urllib.error.HTTPError:
+            return server, port
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+        else:
+            return server, port
+    server.terminate()
+    server.wait(timeout=30)
+    raise SystemExit("gunicorn did not start")
+
+
+def run_wrk(
+    wrk: str, port: int, indexes: range, seconds: int, tag: str, workdir: Path
+) -> tuple[dict[str, Any], list[str], str]:
+    clients = workdir / f"clients-{tag}.lua"
+    per_client = len(indexes) // CLIENTS
+    entries = []
+    for n in range(CLIENTS):
+        outlets = [
+            "{"
+            f'outlet = "BO{idx}", counter = "BC{idx}", kiosk = "{kiosk_token(idx)}", '
+            f'terminal = "{terminal_token(idx)}", session = "{session_key(idx)}"'
+            "}"
+            for idx in indexes[n * per_client : (n + 1) * per_client]
+        ]
+        entries.append("{" + ", ".join(outlets) + "}")
+    clients.write_text("return {" + ",\n".join(entries) + "}\n")
+    out = workdir / f"wrk-{tag}.out"
+    env = dict(os.environ, BENCH_CLIENTS=str(clients), BENCH_OUT=str(out), BENCH_TAG=tag)
+    command = [
+        wrk,
+        "-t",
+        str(CLIENTS),
+        "-c",
+        str(CLIENTS),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(Path(__file__).with_name("queue_load.lua")),
+        f"http://127.0.0.1:{port}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0 or not out.exists():
+        log(result.stdout + result.stderr)
+        raise SystemExit("wrk failed")
+    summary_line, ids_line, *notes = out.read_text().split("\n")
+    return json.loads(summary_line), [i for i in ids_line.split(",") if i], "\n".join(notes)
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def check_database(issued_ids: list[str]) -> tuple[int, int]:
+    from django.db.models import Count
+
+    from branchserve.queueing.choices import TicketEventKind
+    from branchserve.queueing.models import Ticket, TicketEvent
+
+    duplicates = (
+        TicketEvent.objects.filter(kind=TicketEventKind.CALLED)
+        .values("ticket_id")
+        .annotate(calls=Count("pk"))
+        .filter(calls__gt=1)
+        .count()
+    )
+    stored = set(
+        Ticket.objects.filter(public_id__in=issued_ids).values_list("public_id", flat=True)
+    )
+    return duplicates, len(set(issued_ids) - stored)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # 4 sync workers: the steadiest on the 2-core bench machine (docs/production.md).
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads (gthread if > 1)")
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--sql-out", help="also write the pgbench script here")
+    args = parser.parse_args()
+
+    wrk, pgbench = find_tools()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    log(f"recreating {urlparse(url).path.lstrip('/')}")
+    recreate_database(url)
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="branchserve.settings",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("BRANCHSERVE_DEMO", None)
+    with_redis = redis_up()
+    if with_redis:
+        env["REDIS_URL"] = REDIS_URL
+        env["BRANCHSERVE_AUTH_CACHE"] = "1"  # as docs/production.md runs the API workers
+    else:
+        env.pop("REDIS_URL", None)
+        log("Redis is not answering: the server uses the in-process channel layer")
+    os.environ.clear()
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    log("migrating and seeding")
+    call_command("migrate", verbosity=0)
+    seed()
+    captured, values = capture_cycle()
+    script = pgbench_script(captured, values)
+    if args.sql_out:
+        Path(args.sql_out).write_text(script)
+    statements = {op: len(rows) for op, rows in captured.items()}
+    log(f"SQL statements per operation: {statements}")
+    connection.close()
+
+    with tempfile.TemporaryDirectory(prefix="queue_load-") as tmp:
+        workdir = Path(tmp)
+        server, port = start_server(env, args.workers, args.threads)
+        try:
+            log(f"gunicorn on :{port}, {args.workers} workers × {args.threads} threads")
+            log(f"warm-up {args.warmup} s")
+            _warm, warm_ids, _notes = run_wrk(wrk, port, WARMUP_IDX, args.warmup, "warmup", workdir)
+            log(f"measuring {args.duration} s")
+            run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if notes.strip():
+        log("failed requests, first few:\n" + notes.strip())
+
+    duplicates, lost = check_database(warm_ids + run_ids)
+    connection.close()
+    log(f"pgbench, {PGBENCH_CLIENTS} clients, {args.pgbench_seconds} s")
+    cycles_per_s = run_pgbench(pgbench, url, script, args.pgbench_seconds)
+    raw_ops = 4 * cycles_per_s
+    seconds = run["duration_us"] / 1e6
+    ops = run["ok"] / seconds
+    print(
+        json.dumps(
+            {
+                "ops_per_s": round(ops, 1),
+                "p50_ms": round(run["p50_us"] / 1000, 2),
+                "p99_ms": round(run["p99_us"] / 1000, 2),
+                "duplicate_calls": duplicates,
+                "lost_tickets": lost,
+                "raw_sql_ops_per_s": round(raw_ops, 1),
+                "ratio_to_raw_sql": round(ops / raw_ops, 3),
+                "failed_requests": run["failed"] + run["socket_errors"] + run["timeouts"],
+                "cycles": run["cycles"],
+                "sql_statements_per_op": statements,
+                "workers": args.workers,
+                "threads": args.threads,
+                "redis": with_redis,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
