@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -59,8 +60,14 @@ class _Sender:
     Events are numbered in the request's thread, in commit order, and sent in that order.
     """
 
-    def __init__(self, layer: Any) -> None:
-        self.layer = layer
+    def __init__(self, shared: Any) -> None:
+        from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+        # A layer object of its own: channels_redis keeps per-event-loop state (locks,
+        # connections, the receive buffer), and the server's consumers use the shared one on
+        # the server's loop; sharing it across two loops stalls their reads.
+        self.shared = shared
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         self.lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
         thread = threading.Thread(target=self.loop.run_forever, name="queue-events", daemon=True)
@@ -88,6 +95,17 @@ _senders: dict[int, _Sender] = {}
 _senders_lock = threading.Lock()
 
 
+def _forget_senders() -> None:
+    """A forked child (a server's worker, the test live server) has no sender thread, and
+    may have copied the lock while held: start afresh."""
+    global _senders_lock
+    _senders.clear()
+    _senders_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_senders)
+
+
 def _deliver(outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
     from channels.layers import get_channel_layer
 
@@ -98,7 +116,7 @@ def _deliver(outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
         return deliver(outlet_code, event)  # in-process layer: delivered at once
     with _senders_lock:
         sender = _senders.get(id(layer))
-        if sender is None or sender.layer is not layer:
+        if sender is None or sender.shared is not layer:
             sender = _senders[id(layer)] = _Sender(layer)
     return sender.deliver(outlet_code, event)
 
