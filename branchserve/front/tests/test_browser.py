@@ -17,20 +17,12 @@ from django.core.management import call_command
 from django.utils import translation
 
 from branchserve.conftest import CHROMIUM
+from branchserve.core.browser import CHROMIUM_ARGS
 from branchserve.core.demo import DEMO_PASSWORD, demo_logins
 from branchserve.org.choices import Role
 from branchserve.org.demo import WELL_KNOWN
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def zh(label: Any) -> str:

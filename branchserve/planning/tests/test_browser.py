@@ -10,19 +10,11 @@ import pytest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
 from branchserve.conftest import CHROMIUM
+from branchserve.core.browser import CHROMIUM_ARGS
 from branchserve.core.testing import PASSWORD, BaseTestCase
 from branchserve.planning.tests.test_page import make_history
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class PlanningPageBrowserTest(StaticLiveServerTestCase):

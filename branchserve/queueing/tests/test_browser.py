@@ -8,42 +8,18 @@ from there, as in production; it shares the test database through a file.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from django.conf import settings
-from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
-from branchserve.conftest import CHROMIUM
-from branchserve.core.testing import PASSWORD
+from branchserve.core.browser import LiveBrowserTestCase, name_the_test_database
 from branchserve.devices.actions import TOKEN_STORAGE_KEY
 from branchserve.devices.choices import DeviceKind
 from branchserve.queueing.tests.base import QueueTestCase
 
 pytestmark = pytest.mark.browser
 
-# The live server is another process: it cannot see an in-memory SQLite test database. It
-# also derives the test database's name from NAME, which by then already names the test
-# database (Django renames it on creation), unless TEST.NAME is given: give it.
-_database = settings.DATABASES["default"]
-if not _database.get("TEST", {}).get("NAME"):
-    _database.setdefault("TEST", {})["NAME"] = (
-        str(Path(settings.VAR_DIR) / f"test-queue-browser-{os.getpid()}.sqlite3")
-        if _database["ENGINE"].endswith("sqlite3")
-        else TEST_DATABASE_PREFIX + _database["NAME"]
-    )
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+name_the_test_database("queue")
 
 # Headless Chromium has no voices: a speech engine that takes 400 ms per sentence and notes
 # any sentence started while another is still being spoken.
@@ -67,44 +43,8 @@ window.branchserveSpeech = {
 """
 
 
-class QueuePagesBrowserTest(ChannelsLiveServerTestCase):
-    serve_static = True
-    playwright: ClassVar[Any]
-    browser: ClassVar[Any]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        # Playwright's sync API keeps an event loop in this thread; the ORM calls the test
-        # makes between browser steps are still synchronous.
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
-    def setUp(self) -> None:
-        class Organisation(QueueTestCase):
-            pass
-
-        Organisation.setUpTestData()
-        for name, value in vars(Organisation).items():
-            if not name.startswith("_"):
-                setattr(self, name, value)
-        self.problems: list[str] = []
+class QueuePagesBrowserTest(LiveBrowserTestCase):
+    organisation = QueueTestCase
 
     device_token = QueueTestCase.device_token
 
@@ -117,23 +57,7 @@ class QueuePagesBrowserTest(ChannelsLiveServerTestCase):
         context.add_init_script(f"localStorage.setItem({TOKEN_STORAGE_KEY!r}, {token!r});")
         if speech:
             context.add_init_script(FAKE_SPEECH)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.problems.append(f"{kind}: {error}"))
-        page.on(
-            "response",
-            lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
-        )
-        return page
-
-    def log_in(self, page: Any, username: str) -> None:
-        page.goto(f"{self.live_server_url}/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("main form button[type=submit]")
-
-    def wait_live(self, page: Any) -> None:
-        page.wait_for_selector("#status[data-status=live]")
+        return self.watch(context.new_page(), kind)
 
     def test_a_kiosk_ticket_is_called_at_the_counter_and_shown_on_the_display(self) -> None:
         display = self.page_for(DeviceKind.LOBBY_DISPLAY, speech=True)

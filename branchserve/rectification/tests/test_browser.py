@@ -14,6 +14,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
 from branchserve.conftest import CHROMIUM
+from branchserve.core.browser import CHROMIUM_ARGS
 from branchserve.core.testing import PASSWORD, BaseTestCase
 from branchserve.rectification import actions
 from branchserve.rectification.choices import RectificationKind, RectificationState
@@ -21,8 +22,6 @@ from branchserve.rectification.models import Rectification
 from branchserve.rectification.tests.base import MEDIA
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 
 
 @override_settings(MEDIA_ROOT=MEDIA)
