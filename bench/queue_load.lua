@@ -3,7 +3,9 @@
 -- cycle at each of its outlets in turn. One HTTP request = one operation.
 --
 -- Environment: BENCH_CLIENTS (a Lua file returning {[thread] = {outlets...}}), BENCH_OUT
--- (where done() writes its JSON summary), BENCH_TAG (makes Idempotency-Keys unique per run).
+-- (where done() writes its JSON summary), BENCH_TAG (makes Idempotency-Keys unique per run),
+-- BENCH_TOUCH=1: instead of cycling, read each outlet's queue with its kiosk's and its
+-- terminal's token in turn (changes nothing; every server process gets to know the devices).
 
 local threads = {}
 local counter = 0
@@ -14,7 +16,7 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-local outlets, current, step, ticket, seq, tag
+local outlets, current, step, ticket, seq, tag, touch
 local ok, failed, issued, cycles = 0, 0, 0, 0
 local issued_ids = {}
 local failures = {}
@@ -23,12 +25,21 @@ function init(args)
    outlets = dofile(os.getenv("BENCH_CLIENTS"))[tid]
    tag = os.getenv("BENCH_TAG") or "run"
    current, step, seq = 1, "issue", 0
+   touch = os.getenv("BENCH_TOUCH") == "1"
 end
 
 local QUEUES = {"A", "B", "C"}
 
 function request()
    local o = outlets[current]
+   if touch then
+      seq = seq + 1
+      if seq % 2 == 0 then current = (current % #outlets) + 1 end
+      local token = (seq % 2 == 0) and o.kiosk or o.terminal
+      return wrk.format("GET", "/api/v1/outlets/" .. o.outlet .. "/queue", {
+         ["Authorization"] = "Device " .. token,
+      })
+   end
    if step == "issue" then
       seq = seq + 1
       local body = '{"business_type": "' .. QUEUES[(seq % 3) + 1] .. '"}'
@@ -56,6 +67,12 @@ local function fail(status, body)
 end
 
 function response(status, headers, body)
+   if touch then
+      if status == 200 then ok = ok + 1 else fail(status, body) end
+      ok_count, failed_count, issued_count, cycle_count = ok, failed, 0, 0
+      issued_list, failure_list = "", table.concat(failures, "\n")
+      return
+   end
    if status >= 200 and status < 300 then
       ok = ok + 1
    else

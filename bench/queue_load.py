@@ -7,7 +7,9 @@ is served by gunicorn (WSGI workers, ``DEBUG`` off; when Redis answers, the Redi
 sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers)
 and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a client that does
 issue → call-next → start → finish, one whole cycle at each of its 4 outlets in turn. One
-operation = one HTTP request. A 5-second warm-up on other outlets comes first.
+operation = one HTTP request. A warm-up comes first: 5 seconds of cycles on other outlets, then
+3 seconds of reads of the measured outlets' queues with their kiosks' and terminals' tokens, so
+that every server process has seen every device once, as in a day's steady state.
 
 Then the database is checked: ``duplicate_calls`` = tickets with more than one ``called`` event
 (recalls are another kind), ``lost_tickets`` = tickets whose issue answered 201 to wrk but that
@@ -417,7 +419,7 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, 
         "--log-level",
         "warning",
     ]
-    if threads > 1:
+    if threads > 1 or os.environ.get("BENCH_GTHREAD"):
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
@@ -436,7 +438,14 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, 
 
 
 def run_wrk(
-    wrk: str, port: int, indexes: range, seconds: int, tag: str, workdir: Path
+    wrk: str,
+    port: int,
+    indexes: range,
+    seconds: int,
+    tag: str,
+    workdir: Path,
+    *,
+    touch: bool = False,
 ) -> tuple[dict[str, Any], list[str], str]:
     clients = workdir / f"clients-{tag}.lua"
     per_client = len(indexes) // CLIENTS
@@ -452,7 +461,13 @@ def run_wrk(
         entries.append("{" + ", ".join(outlets) + "}")
     clients.write_text("return {" + ",\n".join(entries) + "}\n")
     out = workdir / f"wrk-{tag}.out"
-    env = dict(os.environ, BENCH_CLIENTS=str(clients), BENCH_OUT=str(out), BENCH_TAG=tag)
+    env = dict(
+        os.environ,
+        BENCH_CLIENTS=str(clients),
+        BENCH_OUT=str(out),
+        BENCH_TAG=tag,
+        BENCH_TOUCH="1" if touch else "0",
+    )
     command = [
         wrk,
         "-t",
@@ -554,6 +569,11 @@ def main() -> None:
             log(f"gunicorn on :{port}, {args.workers} workers × {args.threads} threads")
             log(f"warm-up {args.warmup} s")
             _warm, warm_ids, _notes = run_wrk(wrk, port, WARMUP_IDX, args.warmup, "warmup", workdir)
+            touched, _ids, touch_notes = run_wrk(
+                wrk, port, MEASURE_IDX, 3, "touch", workdir, touch=True
+            )
+            if touched["failed"]:
+                raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
             log(f"measuring {args.duration} s")
             run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
         finally:

@@ -6,9 +6,11 @@ Staff authenticate with their session (CSRF checked), devices with
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -27,6 +29,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 session_auth = SessionAuth()
+logger = logging.getLogger(__name__)
 
 
 def error(
@@ -67,6 +70,20 @@ def on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 def on_model_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return error(request, 422, "invalid", _("The request is not valid."), errors=errors)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database connection broke (a restart, a network cut): the action's transaction did
+    not commit, so the client may simply retry (issue is idempotent with its key). Django
+    closes the broken connection at the end of this request; the next one reconnects."""
+    logger.warning("database unavailable: %s", exc)
+    response = error(
+        request, 503, "database_unavailable", _("The database is unavailable: try again.")
+    )
+    response["Retry-After"] = "1"
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -150,7 +150,7 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "shared": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "branchserve.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "branchserve",
         },
@@ -163,7 +163,7 @@ BRANCHSERVE_AUTH_CACHE = env_bool("BRANCHSERVE_AUTH_CACHE", False) and bool(REDI
 if REDIS_URL and not DEMO_MODE:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }

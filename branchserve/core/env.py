@@ -41,7 +41,11 @@ def database_from_url(url: str) -> dict[str, object]:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            # A ``SELECT 1`` before each request's first query, so that a connection broken
+            # since the last request is replaced instead of failing. The API's gunicorn workers
+            # turn it off (DATABASE_HEALTH_CHECKS=0, docs/production.md): a broken connection
+            # then fails one request with a 503 to retry, and is replaced after it.
+            "CONN_HEALTH_CHECKS": env_bool("DATABASE_HEALTH_CHECKS", True),
         }
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path)}

@@ -38,8 +38,9 @@ from branchserve.evaluations.models import (
     settings_for,
 )
 from branchserve.evaluations.rates import transaction_q
-from branchserve.org.models import Counter, Staff
+from branchserve.org.models import Counter, OrgUnit, Staff
 from branchserve.queueing.choices import TicketEventKind
+from branchserve.queueing.config import cached, clear_on_change
 from branchserve.queueing.events import publish_on_commit
 from branchserve.queueing.models import Ticket, TicketEvent
 
@@ -274,18 +275,28 @@ def do_initiate_evaluation(
     return evaluation
 
 
-def auto_initiate_after_finish(ticket: Ticket, counter: Counter) -> Evaluation | None:
-    """Called by ``queueing.actions.do_finish`` after the finish committed: initiates the
-    evaluation where the outlet (or the nearest unit above it with settings) switches
-    automatic initiation on. One small query when it is off, which is the usual case."""
-    path = counter.outlet.path
+def _auto_initiates(outlet: OrgUnit) -> bool:
+    """Whether the outlet (or the nearest unit above it with settings) switches automatic
+    initiation on; one small query, kept per process as the queue's configuration is."""
+    path = outlet.path
     nearest: tuple[int, bool] | None = None
     for unit_path, enabled in EvaluationSettings.objects.values_list(
         "unit__path", "auto_initiate_on_finish"
     ):
         if path.startswith(unit_path) and (nearest is None or len(unit_path) > nearest[0]):
             nearest = (len(unit_path), enabled)
-    if nearest is None or not nearest[1]:
+    return nearest is not None and nearest[1]
+
+
+clear_on_change(EvaluationSettings)
+
+
+def auto_initiate_after_finish(ticket: Ticket, counter: Counter) -> Evaluation | None:
+    """Called by ``queueing.actions.do_finish`` after the finish committed: initiates the
+    evaluation where the outlet's settings switch automatic initiation on (read through the
+    queue configuration's per-process cache: no query when it is off, the usual case)."""
+    outlet = counter.outlet
+    if not cached("evaluation-auto-initiate", outlet, lambda: _auto_initiates(outlet)):
         return None
     event = (
         TicketEvent.objects.filter(ticket=ticket, kind=TicketEventKind.FINISHED)

@@ -253,7 +253,8 @@ def _at_counter(request: HttpRequest, ticket_id: str, action: Any) -> TicketOut:
     summary="Recall",
 )
 def recall(request: HttpRequest, ticket_id: str) -> TicketOut:
-    """Call the ticket again; 409 ``recall_limit`` after the outlet's number of recalls."""
+    """Call the ticket again; once recalled the outlet's number of times, the next recall makes
+    it a no-show (the answer says ``no_show``)."""
     return _at_counter(request, ticket_id, actions.do_recall)
 
 

@@ -64,11 +64,21 @@ def _cached(kind: str, outlet: OrgUnit, load: Callable[[], T]) -> T:
     return value
 
 
+def cached(kind: str, outlet: OrgUnit, load: Callable[[], T]) -> T:
+    """``load()``'s answer for ``outlet``, kept for ``CACHE_SECONDS`` under ``kind`` (for other
+    apps' per-outlet settings read on the queue's hot path; see ``clear_on_change``)."""
+    return _cached(kind, outlet, load)
+
+
+def clear_on_change(model: type[Any]) -> None:
+    """Forget every cached configuration when a ``model`` row is saved or deleted."""
+    name = f"{model._meta.app_label}.{model.__name__}"
+    post_save.connect(clear_cache, sender=model, dispatch_uid=f"queue-config-{name}")
+    post_delete.connect(clear_cache, sender=model, dispatch_uid=f"queue-config-del-{name}")
+
+
 for _model in (BusinessType, QueueSettings, OpeningHours, OrgUnit):
-    post_save.connect(clear_cache, sender=_model, dispatch_uid=f"queue-config-{_model.__name__}")
-    post_delete.connect(
-        clear_cache, sender=_model, dispatch_uid=f"queue-config-del-{_model.__name__}"
-    )
+    clear_on_change(_model)
 
 
 def path_prefixes(unit: OrgUnit) -> list[str]:

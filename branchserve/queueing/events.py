@@ -22,10 +22,7 @@ No customer number appears in an event.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -52,79 +49,12 @@ def unsubscribe(handler: Handler) -> None:
         _handlers.remove(handler)
 
 
-class _Sender:
-    """Sends to a channel layer that lives on the network (Redis) from one long-lived event
-    loop in a background thread, so that a request neither starts an event loop nor opens a
-    connection per event (``async_to_sync`` would do both, several milliseconds each time).
-
-    Events are numbered in the request's thread, in commit order, and sent in that order.
-    """
-
-    def __init__(self, shared: Any) -> None:
-        from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
-
-        # A layer object of its own: channels_redis keeps per-event-loop state (locks,
-        # connections, the receive buffer), and the server's consumers use the shared one on
-        # the server's loop; sharing it across two loops stalls their reads.
-        self.shared = shared
-        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        self.lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=self.loop.run_forever, name="queue-events", daemon=True)
-        thread.start()
-
-    def deliver(self, outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
-        from branchserve.realtime.layer import EVENT_MESSAGE, group_name, sequence
-
-        with self.lock:  # numbering and queueing in one step: sent in the numbers' order
-            numbered = dict(event, seq=sequence().next(outlet_code))
-            message = {"type": EVENT_MESSAGE, "event": numbered}
-            asyncio.run_coroutine_threadsafe(
-                self._send(group_name(outlet_code), message), self.loop
-            )
-        return numbered
-
-    async def _send(self, group: str, message: dict[str, Any]) -> None:
-        try:
-            await self.layer.group_send(group, message)
-        except Exception:  # a display's trouble must not undo a call
-            logger.exception("queue event delivery failed: %s", message["event"].get("type"))
-
-
-_senders: dict[int, _Sender] = {}
-_senders_lock = threading.Lock()
-
-
-def _forget_senders() -> None:
-    """A forked child (a server's worker, the test live server) has no sender thread, and
-    may have copied the lock while held: start afresh."""
-    global _senders_lock
-    _senders.clear()
-    _senders_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_senders)
-
-
-def _deliver(outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
-    from channels.layers import get_channel_layer
-
-    from branchserve.realtime.layer import deliver
-
-    layer = get_channel_layer()
-    if layer is None or not type(layer).__module__.startswith("channels_redis"):
-        return deliver(outlet_code, event)  # in-process layer: delivered at once
-    with _senders_lock:
-        sender = _senders.get(id(layer))
-        if sender is None or sender.shared is not layer:
-            sender = _senders[id(layer)] = _Sender(layer)
-    return sender.deliver(outlet_code, event)
-
-
 def publish(outlet_code: str, event: dict[str, Any]) -> None:
     """Number ``event``, send it to the outlet's WebSockets and subscribers (after commit)."""
+    from branchserve.realtime.layer import deliver
+
     try:
-        event = _deliver(outlet_code, event)
+        event = deliver(outlet_code, event)
     except Exception:  # a display's trouble must not undo a call
         logger.exception("queue event delivery failed: %s", event.get("type"))
     for handler in list(_handlers):

@@ -5,6 +5,15 @@ delivered gets the next number of its outlet, so a client notices a missing even
 fetches a fresh snapshot. The sequence lives where the channel layer does: in this process for
 the in-process layer (demo, tests), in Redis (``INCR``) with the Redis layer (production), so
 that every server process numbers one outlet's events from one counter.
+
+With Redis the layer is channels_redis' pub/sub layer: a group message is one ``PUBLISH``, and
+a display that misses one notices the gap in the numbers and resynchronises. Events are
+published from the request's own thread, right after the commit, in one Redis round trip and
+no event loop: a small Lua script takes the outlet's next number (``INCR``) and ``PUBLISH``es
+the message, serialised by the layer itself, to the channel its consumers subscribe to. The
+number is the last thing in the message, so the script appends it (MessagePack, as the layer
+writes it); numbering and publishing in one step also means every process's events of an
+outlet reach Redis in the order of their numbers. Any other layer gets ``group_send``.
 """
 
 from __future__ import annotations
@@ -52,13 +61,28 @@ class InProcessSequence:
             return self._values.get(outlet_code, 0)
 
 
+# A Redis that does not answer delays an action by at most this much; the event is then lost
+# (logged), and displays resynchronise on the next one.
+REDIS_TIMEOUT_S = 0.5
+
+
+_NUMBER_AND_PUBLISH = """
+local number = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], ARGV[1] .. cmsgpack.pack(number))
+return number
+"""
+
+
 class RedisSequence:
     """Per-outlet counters in Redis, shared by every server process."""
 
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
+        )
+        self._script: Any = None
 
     def _key(self, outlet_code: str) -> str:
         return f"branchserve:queue-seq:{outlet_code}"
@@ -70,6 +94,13 @@ class RedisSequence:
         value = self._redis.get(self._key(outlet_code))
         return int(value) if value is not None else 0
 
+    def publish_numbered(self, outlet_code: str, channel: str, head: bytes) -> int:
+        """Number the next event of the outlet and publish ``head`` + the number (packed as
+        MessagePack) on ``channel``, in one step; returns the number."""
+        if self._script is None:
+            self._script = self._redis.register_script(_NUMBER_AND_PUBLISH)
+        return int(self._script(keys=[self._key(outlet_code), channel], args=[head]))
+
 
 @cache
 def sequence() -> Sequence:
@@ -78,6 +109,15 @@ def sequence() -> Sequence:
     if backend.startswith("channels_redis") and redis_url:
         return RedisSequence(redis_url)
     return InProcessSequence()
+
+
+def _pubsub_channel(layer: Any, group: str) -> str | None:
+    """The Redis channel that channels_redis' pub/sub layer ``layer`` uses for ``group``, or
+    None for any other layer (``RedisPubSubLoopLayer._get_group_channel_name``; one host)."""
+    if type(layer).__name__ != "RedisPubSubChannelLayer":
+        return None
+    config: Any = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {})
+    return f"{config.get('prefix', 'asgi')}__group__{group}"
 
 
 # Numbering and sending one event is one step per process, so this process's events reach
@@ -91,10 +131,17 @@ def deliver(outlet_code: str, event: dict[str, Any]) -> dict[str, Any]:
     Called after the action's transaction has committed, from synchronous code.
     """
     layer = get_channel_layer()
+    group = group_name(outlet_code)
+    channel = _pubsub_channel(layer, group)
+    numbers = sequence()
+    if channel is not None and isinstance(numbers, RedisSequence):
+        # ``seq`` last in the event, the event last in the message: the serialised message
+        # with ``seq`` 0 ends with that 0 (one byte), and the number goes in its place.
+        head = layer.serialize({"type": EVENT_MESSAGE, "event": {**event, "seq": 0}})
+        if head.endswith(b"\x00"):
+            return dict(event, seq=numbers.publish_numbered(outlet_code, channel, head[:-1]))
     with _deliver_lock:
-        numbered = dict(event, seq=sequence().next(outlet_code))
+        numbered = dict(event, seq=numbers.next(outlet_code))
         if layer is not None:
-            async_to_sync(layer.group_send)(
-                group_name(outlet_code), {"type": EVENT_MESSAGE, "event": numbered}
-            )
+            async_to_sync(layer.group_send)(group, {"type": EVENT_MESSAGE, "event": numbered})
     return numbered

@@ -74,12 +74,18 @@ class LifecycleTest(QueueTestCase):
             response = self.post(f"/api/v1/tickets/{tid}/recall")
             self.assertEqual(response.status_code, 200)
             self.assertEqual(Ticket.objects.get(public_id=tid).recalls, expected)
-        before = snapshot()
-        self.assert_refused(self.post(f"/api/v1/tickets/{tid}/recall"), 409, "recall_limit")
-        self.assertEqual(snapshot(), before)
-        response = self.post(f"/api/v1/tickets/{tid}/no-show")
+        # The outlet allows 2 recalls: the third press makes the ticket a no-show (过号).
+        response = self.post(f"/api/v1/tickets/{tid}/recall")
+        self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["state"], "no_show")
-        self.assertEqual(Ticket.objects.get(public_id=tid).recalls, 2)
+        ticket = Ticket.objects.get(public_id=tid)
+        self.assertEqual(ticket.recalls, 2)
+        kinds = list(ticket.events.values_list("kind", flat=True))
+        self.assertEqual(kinds, ["issued", "called", "recalled", "recalled", "no_show"])
+        self.assertEqual(ticket.events.get(kind="no_show").data, {"recalls": 2, "auto": True})
+        before = snapshot()
+        self.assert_refused(self.post(f"/api/v1/tickets/{tid}/recall"), 409, "ticket_ended")
+        self.assertEqual(snapshot(), before)
 
     def test_transfer_from_the_counter_then_called_at_another(self):
         tid = self.take("A")["ticket_id"]

@@ -1,0 +1,125 @@
+"""Plain SQL for the hot paths: the ORM's own statements, without its per-call query building.
+
+The queue's operations run a handful of statements each, thousands of times a minute; composing
+them through the ORM costs more than the database spends answering them. These helpers build
+each statement's text once per model (and database vendor) and turn rows into model instances
+with the same conversions the ORM applies (``from_db``, the backend's and the fields'
+converters), so what is written and read is exactly what the ORM would write and read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+
+
+@cache
+def _insert(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    meta: Any = model._meta
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def insert_row(obj: Model) -> None:
+    """``INSERT`` one new model instance (no signals, as ``bulk_create``); sets its pk."""
+    sql, fields = _insert(type(obj), connection.vendor)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def update_row(model: type[Model], pk: Any, values: dict[str, Any]) -> None:
+    """``UPDATE`` the columns of ``values`` (field names; related objects or None) of one row."""
+    meta: Any = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    params = []
+    for field, value in zip(fields, values.values(), strict=True):
+        if field.is_relation and value is not None and not isinstance(value, int | str):
+            value = value.pk
+        params.append(field.get_db_prep_save(value, connection))
+    sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s",
+            [*params, pk],
+        )
+
+
+@cache
+def _reader(
+    model: type[Model], vendor: str, alias: str
+) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
+    """The column list of ``model`` (for ``SELECT`` and ``RETURNING``; each prefixed with
+    ``alias.`` if given), its attnames and, per column, the ``(expression, converters)`` the
+    ORM would apply (None: none)."""
+    meta: Any = model._meta
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    converters = []
+    for field in fields:
+        col = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        converters.append((col, tuple(found)) if found else None)
+    prefix = f"{alias}." if alias else ""
+    columns = ", ".join(prefix + quote(f.column) for f in fields)
+    return columns, tuple(f.attname for f in fields), tuple(converters)
+
+
+def columns(model: type[Model], alias: str = "") -> str:
+    """Every column of ``model``, quoted, in the order ``fetch_models`` reads them."""
+    return _reader(model, connection.vendor, alias)[0]
+
+
+def _build(model: type[M], values: Sequence[Any]) -> M:
+    _columns, attnames, converters = _reader(model, connection.vendor, "")
+    values = list(values)
+    for i, spec in enumerate(converters):
+        if spec is not None:
+            col, functions = spec
+            for function in functions:
+                values[i] = function(values[i], col, connection)
+    return model.from_db(connection.alias, attnames, values)
+
+
+def _rows(sql: str, params: Sequence[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def fetch_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    """Run ``sql`` (selecting or returning ``columns(model)``) and build its instances."""
+    return [_build(model, row) for row in _rows(sql, params)]
+
+
+def fetch_joined(sql: str, params: Sequence[Any], *models: type[Model]) -> list[list[Any]]:
+    """Run ``sql``, which selects ``columns(model, alias)`` of each of ``models`` in turn (as
+    a ``select_related`` would), and build each row's instances; a model whose primary key is
+    NULL (a ``LEFT JOIN`` that found nothing) gives None."""
+    found = []
+    for row in _rows(sql, params):
+        instances, start = [], 0
+        for model in models:
+            width = len(model._meta.concrete_fields)
+            values = row[start : start + width]
+            pk_index = model._meta.concrete_fields.index(model._meta.pk)
+            instances.append(None if values[pk_index] is None else _build(model, values))
+            start += width
+        found.append(instances)
+    return found
