@@ -19,6 +19,12 @@ from django.db.models import Field, Model
 M = TypeVar("M", bound=Model)
 
 
+def insert_statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    """``INSERT INTO table (columns) VALUES (%s, …) RETURNING pk`` for ``model``, and its
+    fields in the order of the columns (every concrete field but the primary key)."""
+    return _insert(model, connection.vendor)
+
+
 @cache
 def _insert(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
     meta: Any = model._meta
@@ -108,10 +114,13 @@ def fetch_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
     return [_build(model, row) for row in _rows(sql, params)]
 
 
-def fetch_joined(sql: str, params: Sequence[Any], *models: type[Model]) -> list[list[Any]]:
+def fetch_joined(
+    sql: str, params: Sequence[Any], *models: type[Model], extra: int = 0
+) -> list[list[Any]]:
     """Run ``sql``, which selects ``columns(model, alias)`` of each of ``models`` in turn (as
-    a ``select_related`` would), and build each row's instances; a model whose primary key is
-    NULL (a ``LEFT JOIN`` that found nothing) gives None."""
+    a ``select_related`` would), then ``extra`` plain values, and build each row's instances
+    (followed by the plain values); a model whose primary key is NULL (a ``LEFT JOIN`` that
+    found nothing) gives None."""
     found = []
     for row in _rows(sql, params):
         instances, start = [], 0
@@ -121,5 +130,6 @@ def fetch_joined(sql: str, params: Sequence[Any], *models: type[Model]) -> list[
             pk_index = model._meta.concrete_fields.index(model._meta.pk)
             instances.append(None if values[pk_index] is None else _build(model, values))
             start += width
+        instances.extend(row[start : start + extra])
         found.append(instances)
     return found

@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import secrets
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branchserve.core.errors import ActionError, Conflict
-from branchserve.core.rawsql import columns, fetch_joined, fetch_models, insert_row, update_row
+from branchserve.core.rawsql import (
+    columns,
+    fetch_joined,
+    fetch_models,
+    insert_row,
+    insert_statement,
+    update_row,
+)
 from branchserve.devices.models import Device
 from branchserve.org.choices import UnitKind
 from branchserve.org.models import Counter, OrgUnit, Staff
@@ -59,7 +67,13 @@ from branchserve.queueing.config import (
     settings_for,
 )
 from branchserve.queueing.customers import lookup_customer
-from branchserve.queueing.estimate import OpenCounter, estimate_wait
+from branchserve.queueing.estimate import (
+    RECENT_SERVICES,
+    Estimate,
+    OpenCounter,
+    estimate_from,
+    estimate_wait,
+)
 from branchserve.queueing.events import publish_on_commit
 from branchserve.queueing.models import (
     BusinessType,
@@ -345,6 +359,23 @@ def do_issue_ticket(
         masked = info.masked
         if info.known:
             tier = info.tier
+    ticket = Ticket(
+        public_id=new_public_id(),
+        outlet=outlet,
+        tier=int(tier),
+        green_channel=green_channel,
+        appointment=appointment,
+        channel=channel,
+        state=TicketState.WAITING,
+        issued_at=now,
+        effective_at=now,
+        customer_masked=masked,
+        idempotency_key=key,
+    )
+    if connection.vendor == "postgresql":
+        issued = _issue_in_two_statements(outlet, business_type_code, ticket, staff, device)
+        if issued is not None:
+            return issued
     try:
         with transaction.atomic():
             day = local_day(outlet, now)
@@ -361,26 +392,7 @@ def do_issue_ticket(
             estimate = estimate_wait(
                 outlet, business_type, day, open_counters(outlet, settings, types)
             )
-            ticket = Ticket(
-                public_id=new_public_id(),
-                outlet=outlet,
-                business_type=business_type,
-                queue=business_type.code,
-                day=day,
-                seq=seq,
-                number=format_number(business_type.prefix, seq),
-                tier=int(tier),
-                green_channel=green_channel,
-                appointment=appointment,
-                channel=channel,
-                state=TicketState.WAITING,
-                issued_at=now,
-                effective_at=now,
-                estimated_wait_s=estimate.wait_s,
-                waiting_ahead=estimate.waiting_ahead,
-                customer_masked=masked,
-                idempotency_key=key,
-            )
+            _complete_ticket(ticket, business_type, day, seq, estimate)
             insert_row(ticket)
             row = _ticket_event(
                 ticket,
@@ -388,19 +400,9 @@ def do_issue_ticket(
                 now,
                 staff=staff,
                 device=device,
-                channel=channel,
-                estimated_wait_s=estimate.wait_s,
-                waiting_ahead=estimate.waiting_ahead,
-                open_counters=estimate.counters,
-                mean_service_s=round(estimate.mean_service_s),
+                **_issued_data(ticket, estimate),
             )
-            _publish_ticket(
-                outlet,
-                "issued",
-                row,
-                waiting_ahead=estimate.waiting_ahead,
-                estimated_wait_s=estimate.wait_s,
-            )
+            _publish_issued(outlet, row, estimate)
             return Issued(ticket, True)
     except IntegrityError:
         # Two requests with one key at the same moment: the constraint let one through.
@@ -408,6 +410,188 @@ def do_issue_ticket(
         if existing is None:
             raise
         return Issued(existing, False)
+
+
+def _complete_ticket(
+    ticket: Ticket, business_type: BusinessType, day: dt.date, seq: int, estimate: Estimate
+) -> None:
+    ticket.business_type = business_type
+    ticket.queue = business_type.code
+    ticket.day = day
+    ticket.seq = seq
+    ticket.number = format_number(business_type.prefix, seq)
+    ticket.estimated_wait_s = estimate.wait_s
+    ticket.waiting_ahead = estimate.waiting_ahead
+
+
+def _issued_data(ticket: Ticket, estimate: Estimate) -> dict[str, Any]:
+    return {
+        "channel": ticket.channel,
+        "estimated_wait_s": estimate.wait_s,
+        "waiting_ahead": estimate.waiting_ahead,
+        "open_counters": estimate.counters,
+        "mean_service_s": round(estimate.mean_service_s),
+    }
+
+
+def _publish_issued(outlet: OrgUnit, row: TicketEvent, estimate: Estimate) -> None:
+    _publish_ticket(
+        outlet,
+        "issued",
+        row,
+        waiting_ahead=estimate.waiting_ahead,
+        estimated_wait_s=estimate.wait_s,
+    )
+
+
+def _issue_reads(
+    outlet: OrgUnit, business_type: BusinessType, day: dt.date, key: str
+) -> tuple[bool, list[Any], dict[str, int], list[float]]:
+    """PostgreSQL: what an issue reads, in one statement: whether the outlet's queue is on
+    ``day`` with nothing issued under ``key`` yet, its open counters (code, own configuration,
+    current ticket's state), the tickets waiting per queue, the type's recent service times."""
+    q = connection.ops.quote_name
+    ticket, state = q(Ticket._meta.db_table), q(CounterState._meta.db_table)
+    counter, config = q(Counter._meta.db_table), q(CounterQueueConfig._meta.db_table)
+    sql = (
+        f"SELECT 'd', o.{q('day')}::text, NULL::text, NULL::text, "
+        f"(SELECT COUNT(*) FROM {ticket} WHERE {q('outlet_id')} = %s "
+        f"AND {q('idempotency_key')} = %s AND %s <> '')::integer, "
+        f"NULL::timestamptz, NULL::timestamptz "
+        f"FROM {q(OutletQueue._meta.db_table)} o WHERE o.{q('outlet_id')} = %s "
+        f"UNION ALL SELECT 'c', c.{q('code')}, k.{q('config')}::text, t.{q('state')}, "
+        f"NULL, NULL, NULL FROM {state} s "
+        f"JOIN {counter} c ON c.{q('id')} = s.{q('counter_id')} "
+        f"LEFT JOIN {config} k ON k.{q('counter_id')} = s.{q('counter_id')} "
+        f"LEFT JOIN {ticket} t ON t.{q('id')} = s.{q('current_ticket_id')} "
+        f"WHERE s.{q('outlet_id')} = %s AND s.{q('status')} = %s "
+        f"UNION ALL SELECT 'q', {q('queue')}, NULL, NULL, COUNT(*)::integer, NULL, NULL "
+        f"FROM {ticket} WHERE {q('outlet_id')} = %s AND {q('day')} = %s "
+        f"AND {q('state')} = %s GROUP BY {q('queue')} "
+        f"UNION ALL (SELECT 's', NULL, NULL, NULL, NULL, {q('started_at')}, {q('ended_at')} "
+        f"FROM {ticket} WHERE {q('outlet_id')} = %s AND {q('business_type_id')} = %s "
+        f"AND {q('day')} = %s AND {q('state')} = %s "
+        f"ORDER BY {q('ended_at')} DESC LIMIT {RECENT_SERVICES})"
+    )
+    params: list[Any] = [
+        outlet.pk, key, key, outlet.pk,
+        outlet.pk, CounterStatus.OPEN.value,
+        outlet.pk, day, TicketState.WAITING.value,
+        outlet.pk, business_type.pk, day, TicketState.FINISHED.value,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    ready, counters, waiting, durations = False, [], {}, []
+    for kind, text, own, current, number, started, ended in rows:
+        if kind == "d":
+            ready = text == day.isoformat() and not number
+        elif kind == "c":
+            counters.append((text, own, current))
+        elif kind == "q":
+            waiting[text] = number
+        elif started and ended:
+            durations.append((ended - started).total_seconds())
+    return ready, counters, waiting, durations
+
+
+def _issue_in_two_statements(
+    outlet: OrgUnit,
+    business_type_code: str,
+    ticket: Ticket,
+    staff: Staff | None,
+    device: Device | None,
+) -> Issued | None:
+    """PostgreSQL, on an outlet already open for the day: one statement reads what the issue
+    needs (``_issue_reads``), one writes it (the series' next number, the ticket and its
+    event: three ``INSERT``s in a ``WITH``, committed together). No outlet lock: numbers come
+    from the series row's upsert and the ``Idempotency-Key`` is unique per outlet (two requests
+    with one key at once: the second's statement fails, and it answers with the first's
+    ticket). None (nothing written) when the day must roll over first or the key is already
+    used: the caller then takes the locked path, which handles both."""
+    now = ticket.issued_at
+    day = local_day(outlet, now)
+    try:
+        business_type, settings, types = check_issue(
+            outlet, business_type_code, green_channel=ticket.green_channel, now=now
+        )
+    except ActionError:
+        if ticket.idempotency_key:
+            return None  # perhaps a retry of a ticket issued before: the locked path knows
+        raise
+    ready, counters, waiting, durations = _issue_reads(
+        outlet, business_type, day, ticket.idempotency_key
+    )
+    if not ready:
+        return None
+    open_now = [_open_counter(code, own, state, settings, types) for code, own, state in counters]
+    estimate = estimate_from(business_type, open_now, waiting, durations)
+    _complete_ticket(ticket, business_type, day, 0, estimate)
+    data = _issued_data(ticket, estimate)
+    q = connection.ops.quote_name
+    insert_sql, fields = insert_statement(Ticket)
+    series = TicketSeries._meta.db_table
+    select, params = [], []
+    for field in fields:
+        if field.attname == "seq":
+            select.append(f"n.{q('last_number')}")
+        elif field.attname == "number":
+            last = f"n.{q('last_number')}"
+            select.append(
+                f"%s || CASE WHEN {last} < 1000 THEN lpad({last}::text, 3, '0') "
+                f"ELSE {last}::text END"
+            )
+            params.append(business_type.prefix)
+        else:
+            select.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(ticket, True), connection))
+    event_meta: Any = TicketEvent._meta
+    event_fields = [
+        event_meta.get_field(name) for name in ("kind", "at", "staff", "device", "data")
+    ]
+    event_values = [
+        TicketEventKind.ISSUED.value,
+        now,
+        staff and staff.pk,
+        device and device.pk,
+        data,
+    ]
+    sql = (
+        f"WITH n AS (INSERT INTO {q(series)} "
+        f"({q('outlet_id')}, {q('business_type_id')}, {q('day')}, {q('last_number')}) "
+        f"VALUES (%s, %s, %s, 1) "
+        f"ON CONFLICT ({q('outlet_id')}, {q('business_type_id')}, {q('day')}) "
+        f"DO UPDATE SET {q('last_number')} = {q(series)}.{q('last_number')} + 1 "
+        f"RETURNING {q('last_number')}), "
+        f"t AS ({insert_sql.split(' VALUES ')[0]} SELECT {', '.join(select)} FROM n "
+        f"RETURNING {columns(Ticket)}), "
+        f"e AS (INSERT INTO {q(event_meta.db_table)} ({q('ticket_id')}, {q('outlet_id')}, "
+        f"{', '.join(q(f.column) for f in event_fields)}) "
+        f"SELECT t.{q('id')}, t.{q('outlet_id')}, %s, %s, %s, %s, %s FROM t "
+        f"RETURNING {q('id')}) "
+        f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
+    )
+    all_params = [outlet.pk, business_type.pk, day, *params]
+    for field, value in zip(event_fields, event_values, strict=True):
+        all_params.append(field.get_db_prep_save(value, connection))
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            rows = fetch_joined(sql, all_params, Ticket, extra=1)
+    except IntegrityError:
+        # Another request with this key was issued in between: answer with its ticket.
+        existing = _ticket_by_key(outlet, ticket.idempotency_key)
+        if existing is None:
+            raise
+        return Issued(existing, False)
+    stored, event_id = rows[0][0], rows[0][1]
+    stored.business_type = business_type
+    row = TicketEvent(
+        pk=event_id, ticket=stored, outlet=outlet, kind=TicketEventKind.ISSUED, at=now,
+        staff=staff, device=device, data=data,
+    )  # fmt: skip
+    row._state.adding = False
+    _publish_issued(outlet, row, estimate)
+    return Issued(stored, True)
 
 
 def _next_number(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> int:
@@ -451,16 +635,25 @@ def open_counters(
     with connection.cursor() as cursor:
         cursor.execute(sql, [outlet.pk, CounterStatus.OPEN.value])
         rows = cursor.fetchall()
-    result = []
-    for code, own, current_state in rows:
-        if own is None:
-            config = default_counter_config(code, settings, list(types))
-        else:
-            data = json.loads(own) if isinstance(own, str) else own
-            config = CounterConfig.from_dict({**data, "counter": code})
-        idle = current_state is None or current_state not in CALL_CONTEXT_STATES
-        result.append(OpenCounter(config, idle))
-    return result
+    return [_open_counter(code, own, state, settings, types) for code, own, state in rows]
+
+
+def _open_counter(
+    code: str,
+    own: Any,
+    current_state: str | None,
+    settings: QueueSettings,
+    types: dict[str, BusinessType],
+) -> OpenCounter:
+    """An open counter from its code, its own call configuration (JSON, if any) and the state
+    of its current ticket (if any)."""
+    if own is None:
+        config = default_counter_config(code, settings, list(types))
+    else:
+        data = json.loads(own) if isinstance(own, str | bytes) else own
+        config = CounterConfig.from_dict({**data, "counter": code})
+    idle = current_state is None or current_state not in CALL_CONTEXT_STATES
+    return OpenCounter(config, idle)
 
 
 # -- call ------------------------------------------------------------------------------------
@@ -502,8 +695,6 @@ def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[W
     A ticket transferred to a named counter is seen only by that counter, in its own queue if
     the counter serves it, else in the counter's first queue.
     """
-    outlet = counter.outlet
-    origin = day_origin(outlet, day)
     queues = config.queues
     quote = connection.ops.quote_name
     columns = ", ".join(quote("id" if name == "pk" else name) for name in WAITING_FIELDS)
@@ -525,8 +716,20 @@ def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[W
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return _as_waiting(counter, config, day, rows)
+
+
+def _as_waiting(
+    counter: Counter, config: CounterConfig, day: dt.date, rows: list[Any]
+) -> list[WaitingTicket]:
+    """``waiting_for``'s rule over rows of ``WAITING_FIELDS`` (waiting tickets of the outlet's
+    day, in order): those the counter may call, as the call strategy sees them."""
+    origin = day_origin(counter.outlet, day)
+    queues = config.queues
     tickets = []
     for pk, queue, tier, issued, effective, green, appointment, front, target in rows:
+        if (target is None and queue not in queues) or target not in (None, counter.pk):
+            continue
         issued_at, effective_at = _aware(issued), _aware(effective)
         if target is not None and queue not in queues:
             queue = queues[0]
@@ -561,25 +764,32 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _call_context(counter: Counter) -> CallContext | None:
+def _call_context(counter: Counter, day: dt.date) -> tuple[CallContext | None, list[Any]]:
+    """The counter's state for a call and the outlet's waiting tickets of ``day`` (rows of
+    ``WAITING_FIELDS``, in order), in one statement: the counter's row joined to each."""
     quote = connection.ops.quote_name
+    waiting = ", ".join(f"w.{quote('id' if name == 'pk' else name)}" for name in WAITING_FIELDS)
+    ticket = quote(Ticket._meta.db_table)
     sql = (
         f"SELECT s.{quote('status')}, s.{quote('teller_id')}, s.{quote('strategy_state')}, "
-        f"q.{quote('config')}, t.{quote('state')}, t.{quote('number')} "
+        f"q.{quote('config')}, t.{quote('state')}, t.{quote('number')}, {waiting} "
         f"FROM {quote(CounterState._meta.db_table)} s "
         f"LEFT JOIN {quote(CounterQueueConfig._meta.db_table)} q "
         f"ON q.{quote('counter_id')} = s.{quote('counter_id')} "
-        f"LEFT JOIN {quote(Ticket._meta.db_table)} t "
-        f"ON t.{quote('id')} = s.{quote('current_ticket_id')} "
-        f"WHERE s.{quote('counter_id')} = %s"
+        f"LEFT JOIN {ticket} t ON t.{quote('id')} = s.{quote('current_ticket_id')} "
+        f"LEFT JOIN {ticket} w ON w.{quote('outlet_id')} = s.{quote('outlet_id')} "
+        f"AND w.{quote('day')} = %s AND w.{quote('state')} = %s "
+        f"WHERE s.{quote('counter_id')} = %s "
+        f"ORDER BY w.{quote('effective_at')}, w.{quote('id')}"
     )
+    params = [connection.ops.adapt_datefield_value(day), TicketState.WAITING.value, counter.pk]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [counter.pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    status, teller_id, strategy_state, own, current_state, current_number = row
-    return CallContext(
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    status, teller_id, strategy_state, own, current_state, current_number = rows[0][:6]
+    context = CallContext(
         status=status,
         teller_id=teller_id,
         strategy_state=_json(strategy_state) or {},
@@ -587,6 +797,7 @@ def _call_context(counter: Counter) -> CallContext | None:
         current_state=current_state,
         current_number=current_number,
     )
+    return context, [row[6:] for row in rows if row[6] is not None]
 
 
 def check_can_call(state: CallContext | None, teller: Staff) -> CallContext:
@@ -605,18 +816,16 @@ def check_can_call(state: CallContext | None, teller: Staff) -> CallContext:
     return state
 
 
-def _mark_called(
+def _called_update(
     ticket_id: int | str, counter: Counter, teller: Staff, now: dt.datetime
-) -> Ticket | None:
-    """Mark the waiting ticket called at ``counter`` and return it as updated, in one
-    statement (``UPDATE … RETURNING``); None if it was no longer waiting."""
-    table = Ticket._meta.db_table
+) -> tuple[str, list[Any]]:
+    """``UPDATE`` the waiting ticket to called at ``counter`` (without its ``RETURNING``)."""
     quote = connection.ops.quote_name
     sql = (
-        f"UPDATE {quote(table)} SET {quote('state')} = %s, {quote('counter_id')} = %s, "
-        f"{quote('teller_id')} = %s, {quote('called_at')} = %s, {quote('started_at')} = NULL, "
-        f"{quote('recalls')} = 0 WHERE {quote('id')} = %s AND {quote('state')} = %s "
-        f"RETURNING {columns(Ticket)}"
+        f"UPDATE {quote(Ticket._meta.db_table)} SET {quote('state')} = %s, "
+        f"{quote('counter_id')} = %s, {quote('teller_id')} = %s, {quote('called_at')} = %s, "
+        f"{quote('started_at')} = NULL, {quote('recalls')} = 0 "
+        f"WHERE {quote('id')} = %s AND {quote('state')} = %s"
     )
     params = [
         TicketState.CALLED.value,
@@ -626,13 +835,98 @@ def _mark_called(
         ticket_id,
         TicketState.WAITING.value,
     ]
-    rows = fetch_models(Ticket, sql, params)
-    if not rows:
-        return None
-    ticket = rows[0]
+    return sql, params
+
+
+def _called_event(
+    ticket: Ticket,
+    counter: Counter,
+    teller: Staff,
+    device: Device | None,
+    now: dt.datetime,
+    record: dict[str, Any],
+    pk: int | None = None,
+) -> TicketEvent:
     ticket.counter, ticket.teller = counter, teller
     _attach_business_type(ticket, counter.outlet)
-    return ticket
+    row = TicketEvent(
+        pk=pk,
+        ticket=ticket,
+        outlet_id=ticket.outlet_id,
+        kind=TicketEventKind.CALLED,
+        at=now,
+        staff=teller,
+        device=device,
+        counter=counter,
+        data=record,
+    )
+    if pk is None:
+        insert_row(row)
+    row._state.adding = False
+    return row
+
+
+def _mark_called(
+    ticket_id: int | str,
+    counter: Counter,
+    teller: Staff,
+    now: dt.datetime,
+    device: Device | None,
+    record: dict[str, Any],
+) -> tuple[Ticket, TicketEvent] | None:
+    """Mark the waiting ticket called at ``counter`` (``UPDATE … RETURNING``) and write its
+    event (``record``); None if it was no longer waiting."""
+    sql, params = _called_update(ticket_id, counter, teller, now)
+    rows = fetch_models(Ticket, f"{sql} RETURNING {columns(Ticket)}", params)
+    if not rows:
+        return None
+    return rows[0], _called_event(rows[0], counter, teller, device, now, record)
+
+
+def _called_in_one_statement(
+    ticket_id: int | str,
+    counter: Counter,
+    teller: Staff,
+    device: Device | None,
+    now: dt.datetime,
+    record: dict[str, Any],
+    strategy_state: StrategyState,
+) -> tuple[Ticket, TicketEvent] | None:
+    """PostgreSQL: ``_mark_called``, the event and the counter's current ticket and strategy
+    state in one statement (an ``UPDATE``, an ``INSERT`` and an ``UPDATE`` in a ``WITH``)."""
+    q = connection.ops.quote_name
+    update, params = _called_update(ticket_id, counter, teller, now)
+    event: Any = TicketEvent._meta
+    state: Any = CounterState._meta
+    names = ("kind", "at", "staff", "device", "counter", "data")
+    values = (
+        TicketEventKind.CALLED.value,
+        now,
+        teller.pk,
+        device.pk if device else None,
+        counter.pk,
+        record,
+    )
+    sql = (
+        f"WITH t AS ({update} RETURNING {columns(Ticket)}), "
+        f"e AS (INSERT INTO {q(event.db_table)} ({q('ticket_id')}, {q('outlet_id')}, "
+        f"{', '.join(q(event.get_field(name).column) for name in names)}) "
+        f"SELECT t.{q('id')}, t.{q('outlet_id')}, %s, %s, %s, %s, %s, %s FROM t "
+        f"RETURNING {q('id')}), "
+        f"s AS (UPDATE {q(state.db_table)} SET "
+        f"{q('current_ticket_id')} = (SELECT {q('id')} FROM t), {q('strategy_state')} = %s "
+        f"WHERE {q('counter_id')} = %s AND EXISTS (SELECT 1 FROM t)) "
+        f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
+    )
+    for name, value in zip(names, values, strict=True):
+        params.append(event.get_field(name).get_db_prep_save(value, connection))
+    strategy = state.get_field("strategy_state")
+    params += [strategy.get_db_prep_save(strategy_state.to_dict(), connection), counter.pk]
+    rows = fetch_joined(sql, params, Ticket, extra=1)
+    if not rows:
+        return None
+    ticket, event_id = rows[0]
+    return ticket, _called_event(ticket, counter, teller, device, now, record, pk=event_id)
 
 
 def _attach_business_type(ticket: Ticket, outlet: OrgUnit) -> None:
@@ -664,38 +958,38 @@ def do_call_next(
         day = local_day(outlet, now or timezone.now())
         lock_outlet(outlet, day, now or timezone.now())
         now = now or timezone.now()
-        state = check_can_call(_call_context(counter), teller)
+        context, rows = _call_context(counter, day)
+        state = check_can_call(context, teller)
         if state.own_config is not None:
             config = CounterConfig.from_dict({**state.own_config, "counter": counter.code})
         else:
             config = counter_config_of(counter, None)
         strategy_state = StrategyState.from_dict(state.strategy_state)
-        waiting = build_waiting(waiting_for(counter, config, day))
+        waiting = build_waiting(_as_waiting(counter, config, day, rows))
         choice = choose(
             config, waiting, (now - day_origin(outlet, day)).total_seconds(), strategy_state
         )
         if choice is None:
             raise Conflict("nothing_waiting", _("Nobody is waiting for this counter."))
-        ticket = _mark_called(choice.ticket_id, counter, teller, now)
-        if ticket is None:  # pragma: no cover - the outlet lock makes this impossible
-            raise Conflict("try_again", _("The queue changed; call again."))
         record = choice.to_dict()
         del record["ticket_id"]
-        record["waited_s"] = int((now - ticket.effective_at).total_seconds())
-        row = _ticket_event(
-            ticket,
-            TicketEventKind.CALLED,
-            now,
-            staff=teller,
-            device=device,
-            counter=counter,
-            **record,
-        )
-        update_row(
-            CounterState,
-            counter.pk,
-            {"current_ticket": ticket, "strategy_state": strategy_state.to_dict()},
-        )
+        effective_at = next(_aware(row[4]) for row in rows if row[0] == choice.ticket_id)
+        record["waited_s"] = int((now - effective_at).total_seconds())
+        if connection.vendor == "postgresql":
+            done = _called_in_one_statement(
+                choice.ticket_id, counter, teller, device, now, record, strategy_state
+            )
+        else:
+            done = _mark_called(choice.ticket_id, counter, teller, now, device, record)
+        if done is None:  # pragma: no cover - the outlet lock makes this impossible
+            raise Conflict("try_again", _("The queue changed; call again."))
+        ticket, row = done
+        if connection.vendor != "postgresql":
+            update_row(
+                CounterState,
+                counter.pk,
+                {"current_ticket": ticket, "strategy_state": strategy_state.to_dict()},
+            )
         called = Called(ticket, str(choice.rule), str(choice.reason_code), dict(choice.params))
         _publish_ticket(
             outlet,

@@ -44,11 +44,13 @@ class Estimate:
     wait_s: int
 
 
-# Both queries run on every issue: plain SQL (the ORM would spend more time composing them
-# than the database spends answering).
+# Both queries run on every issue (on PostgreSQL as part of one statement: actions.py): plain
+# SQL (the ORM would spend more time composing them than the database spends answering).
 
 
-def mean_service_s(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> float:
+def recent_durations(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> list[float]:
+    """The service times (s) of the last ``RECENT_SERVICES`` tickets of the type finished
+    today at the outlet."""
     quote = connection.ops.quote_name
     sql = (
         f"SELECT {quote('started_at')}, {quote('ended_at')} FROM {quote(Ticket._meta.db_table)} "
@@ -65,48 +67,40 @@ def mean_service_s(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         recent = cursor.fetchall()
-    durations = [(end - start).total_seconds() for start, end in recent if start and end]
-    if not durations:
-        return float(business_type.typical_service_s)
-    return sum(durations) / len(durations)
+    return [(end - start).total_seconds() for start, end in recent if start and end]
 
 
-def _waiting_counts(outlet: OrgUnit, day: dt.date, code: str, queues: list[str]) -> tuple[int, int]:
-    """Tickets waiting today in queue ``code``, and in all of ``queues``."""
+def waiting_per_queue(outlet: OrgUnit, day: dt.date) -> dict[str, int]:
+    """How many tickets wait today in each queue of the outlet."""
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(queues))
     sql = (
-        f"SELECT COUNT(*), SUM(CASE WHEN {quote('queue')} = %s THEN 1 ELSE 0 END) "
-        f"FROM {quote(Ticket._meta.db_table)} WHERE {quote('outlet_id')} = %s "
-        f"AND {quote('day')} = %s AND {quote('state')} = %s AND {quote('queue')} IN ({marks})"
+        f"SELECT {quote('queue')}, COUNT(*) FROM {quote(Ticket._meta.db_table)} "
+        f"WHERE {quote('outlet_id')} = %s AND {quote('day')} = %s AND {quote('state')} = %s "
+        f"GROUP BY {quote('queue')}"
     )
-    params = [
-        code,
-        outlet.pk,
-        connection.ops.adapt_datefield_value(day),
-        TicketState.WAITING.value,
-        *queues,
-    ]
+    params = [outlet.pk, connection.ops.adapt_datefield_value(day), TicketState.WAITING.value]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    competing, own = row or (0, 0)
-    return int(own or 0), int(competing or 0)
+        return {queue: int(count) for queue, count in cursor.fetchall()}
 
 
-def estimate_wait(
-    outlet: OrgUnit,
+def estimate_from(
     business_type: BusinessType,
-    day: dt.date,
     open_counters: list[OpenCounter],
+    waiting: dict[str, int],
+    durations: list[float],
 ) -> Estimate:
+    """The estimate, from the open counters, the tickets waiting per queue and the recent
+    service times (s) of the business type (the module docstring's formula)."""
     code = business_type.code
     serving = [c for c in open_counters if code in c.config.queues]
     queues = {code}
     for counter in serving:
         queues.update(counter.config.queues)
-    own, competing = _waiting_counts(outlet, day, code, sorted(queues))
-    mean = mean_service_s(outlet, business_type, day)
+    own = waiting.get(code, 0)
+    competing = sum(waiting.get(queue, 0) for queue in queues)
+    typical = float(business_type.typical_service_s)
+    mean = sum(durations) / len(durations) if durations else typical
     servers = max(len(serving), 1)
     idle = sum(1 for c in serving if c.idle)
     wait = 0.0 if competing < idle else (competing - idle + 1) * mean / servers
@@ -116,4 +110,18 @@ def estimate_wait(
         counters=len(serving),
         mean_service_s=mean,
         wait_s=round(wait),
+    )
+
+
+def estimate_wait(
+    outlet: OrgUnit,
+    business_type: BusinessType,
+    day: dt.date,
+    open_counters: list[OpenCounter],
+) -> Estimate:
+    return estimate_from(
+        business_type,
+        open_counters,
+        waiting_per_queue(outlet, day),
+        recent_durations(outlet, business_type, day),
     )
