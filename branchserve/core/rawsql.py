@@ -5,6 +5,14 @@ them through the ORM costs more than the database spends answering them. These h
 each statement's text once per model (and database vendor) and turn rows into model instances
 with the same conversions the ORM applies (``from_db``, the backend's and the fields'
 converters), so what is written and read is exactly what the ORM would write and read.
+
+On PostgreSQL they run through ``cursor()``: a cursor with server-side parameters on Django's
+own connection (so in the same transaction, and seen by ``execute_wrapper``s and query
+logging), whose statements psycopg prepares once they repeat (``PREPARE_THRESHOLD``), so that
+PostgreSQL parses and plans each of them once per connection. Django's default cursors inline
+the parameters into the text, which suits the ORM's varied queries (server-side parameters
+break some of them: a parameter repeated in ``SELECT`` and ``GROUP BY``) but makes PostgreSQL
+plan every statement anew; the hot path's statements are few and fixed.
 """
 
 from __future__ import annotations
@@ -14,9 +22,29 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
+
+# A statement executed this many times on a connection is prepared (psycopg's own default).
+PREPARE_THRESHOLD = 5
+
+
+def cursor() -> CursorWrapper:
+    """A cursor for hand-written statements (the module docstring)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if raw.prepare_threshold != PREPARE_THRESHOLD:
+            raw.prepare_threshold = PREPARE_THRESHOLD  # only server-side cursors prepare
+        hot: CursorWrapper = connection._prepare_cursor(psycopg.Cursor(raw))  # type: ignore[attr-defined]
+        return hot
 
 
 def insert_statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...]]:
@@ -41,9 +69,9 @@ def insert_row(obj: Model) -> None:
     """``INSERT`` one new model instance (no signals, as ``bulk_create``); sets its pk."""
     sql, fields = _insert(type(obj), connection.vendor)
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
+    with cursor() as hot:
+        hot.execute(sql, values)
+        row = hot.fetchone()
     obj.pk = row[0]
     obj._state.adding = False
     obj._state.db = connection.alias
@@ -60,8 +88,8 @@ def update_row(model: type[Model], pk: Any, values: dict[str, Any]) -> None:
             value = value.pk
         params.append(field.get_db_prep_save(value, connection))
     sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
+    with cursor() as hot:
+        hot.execute(
             f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s",
             [*params, pk],
         )
@@ -104,9 +132,9 @@ def _build(model: type[M], values: Sequence[Any]) -> M:
 
 
 def _rows(sql: str, params: Sequence[Any]) -> list[Any]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+    with cursor() as hot:
+        hot.execute(sql, params)
+        return list(hot.fetchall())
 
 
 def fetch_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:

@@ -1,15 +1,22 @@
 """Everything that changes a queue: issue, call, recall, start, no-show, finish, transfer,
 divert, cancel, counters opening, pausing and closing, and closing the day.
 
-Concurrency. Every operation that adds to or takes from an outlet's waiting tickets (issue,
-call, transfer, divert, cancel, counter changes, closing the day) first locks the outlet's
+Concurrency. Every operation that takes from an outlet's waiting tickets or changes them
+(call, transfer, divert, cancel, counter changes, closing the day) first locks the outlet's
 ``OutletQueue`` row (``SELECT … FOR UPDATE``; on SQLite the ``IMMEDIATE`` transaction already
 serialises writers). So two calls at one outlet run one after the other: the second sees the
 first's call committed and chooses among the tickets still waiting — no ticket is called
 twice, and each call gets the strategy's choice among the tickets not being called at that
 moment. The chosen ticket is also updated ``WHERE state = 'waiting'`` as a second guard.
-Operations on one ticket already at a counter (recall, start, no-show, finish) lock only that
-ticket's row; they never touch the waiting tickets.
+Issuing only adds a ticket: on PostgreSQL it takes no lock once the outlet's day has begun
+(the series row's upsert numbers tickets, the idempotency key's unique constraint settles
+retries; ``_issue_in_two_statements``); the day's first issue, and any issue on SQLite, locks.
+Operations on one ticket already at a counter (recall, start, no-show, finish) change only
+that ticket's row, in one conditional ``UPDATE``; they never touch the waiting tickets.
+
+The hot path is plain SQL (``core.rawsql``), and on PostgreSQL each write is one statement
+(``WITH`` … ``RETURNING``): an issue is two round trips to the database, a call five
+(``BEGIN``, the lock, one read, one write, ``COMMIT``), a start or a finish one.
 
 Each operation writes its ``TicketEvent`` (or ``CounterEvent``) in the same transaction, and
 calls ``events.publish_on_commit``. An invalid request raises ``ActionError`` (a 4xx with a
@@ -35,6 +42,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from branchserve.core import rawsql
 from branchserve.core.errors import ActionError, Conflict
 from branchserve.core.rawsql import (
     columns,
@@ -187,7 +195,7 @@ def _lock_queue_row(outlet_id: int) -> OutletQueue | None:
     )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, [outlet_id])
         found = cursor.fetchone()
     if found is None:
@@ -294,7 +302,7 @@ def _ticket_by_key(outlet: OrgUnit, key: str) -> Ticket | None:
     """The ticket issued under ``key`` at the outlet, if any: first a plain SQL existence
     check (the usual answer, on every issue, is none), then the ORM."""
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {quote(Ticket._meta.db_table)} "
             f"WHERE {quote('outlet_id')} = %s AND {quote('idempotency_key')} = %s",
@@ -479,7 +487,7 @@ def _issue_reads(
         outlet.pk, day, TicketState.WAITING.value,
         outlet.pk, business_type.pk, day, TicketState.FINISHED.value,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     ready, counters, waiting, durations = False, [], {}, []
@@ -604,7 +612,7 @@ def _next_number(outlet: OrgUnit, business_type: BusinessType, day: dt.date) -> 
         f"DO UPDATE SET last_number = {table}.last_number + 1 "
         "RETURNING last_number"
     )
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             sql, [outlet.pk, business_type.pk, connection.ops.adapt_datefield_value(day)]
         )
@@ -632,7 +640,7 @@ def open_counters(
         f"LEFT JOIN {ticket_table} t ON t.{quote('id')} = s.{quote('current_ticket_id')} "
         f"WHERE s.{quote('outlet_id')} = %s AND s.{quote('status')} = %s"
     )
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, [outlet.pk, CounterStatus.OPEN.value])
         rows = cursor.fetchall()
     return [_open_counter(code, own, state, settings, types) for code, own, state in rows]
@@ -713,7 +721,7 @@ def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[W
         *queues,
         counter.pk,
     ]
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _as_waiting(counter, config, day, rows)
@@ -783,7 +791,7 @@ def _call_context(counter: Counter, day: dt.date) -> tuple[CallContext | None, l
         f"ORDER BY w.{quote('effective_at')}, w.{quote('id')}"
     )
     params = [connection.ops.adapt_datefield_value(day), TicketState.WAITING.value, counter.pk]
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:

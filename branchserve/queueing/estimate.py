@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from branchserve.core import rawsql
 from branchserve.org.models import OrgUnit
 from branchserve.queueing.choices import TicketState
 from branchserve.queueing.models import BusinessType, Ticket
@@ -64,7 +65,7 @@ def recent_durations(outlet: OrgUnit, business_type: BusinessType, day: dt.date)
         connection.ops.adapt_datefield_value(day),
         TicketState.FINISHED.value,
     ]
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         recent = cursor.fetchall()
     return [(end - start).total_seconds() for start, end in recent if start and end]
@@ -79,7 +80,7 @@ def waiting_per_queue(outlet: OrgUnit, day: dt.date) -> dict[str, int]:
         f"GROUP BY {quote('queue')}"
     )
     params = [outlet.pk, connection.ops.adapt_datefield_value(day), TicketState.WAITING.value]
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
         return {queue: int(count) for queue, count in cursor.fetchall()}
 
