@@ -33,7 +33,7 @@ from branchserve.sim.strategies import CounterConfig
 
 # Used when no unit on the outlet's path has queue settings.
 DEFAULT_SETTINGS = QueueSettings()
-CACHE_SECONDS = 10.0
+CACHE_SECONDS = 30.0
 
 T = TypeVar("T")
 _cache: dict[tuple[str, int, str], tuple[float, Any]] = {}
