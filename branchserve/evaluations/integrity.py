@@ -5,10 +5,18 @@ Every rule runs per teller and period at one outlet, with the outlet's threshold
 period_start, period_end): a re-run updates the score and evidence of a flag and never touches
 its verdict; a pending flag whose rule no longer fires is removed, a judged one is kept.
 
-* **selective initiation** (per ISO week, Monday–Sunday): the teller's initiation rate after a
-  long wait (≥ ``long_wait_s``) or a long service (≥ ``long_service_s``) against the rate after
-  the other transactions. Fires when both groups have at least ``min_sample`` transactions, the
-  gap is at least ``selective_gap`` and a one-sided two-proportion z-test gives p < ``ALPHA``.
+* **selective initiation** (per ISO week, Monday–Sunday): whether the transactions a teller
+  did not put to the customer were the ones that went badly. Each transaction's *lateness* is
+  the larger of its wait ÷ ``long_wait_s`` and its service ÷ ``long_service_s``. Fires on
+  either test: (a) the rank test — the transactions without an evaluation ran later than those
+  with one: a one-sided Mann–Whitney test gives p < ``RANK_ALPHA`` and the probability that a
+  skipped transaction ran later than an initiated one (the AUC) is at least ``selective_auc``,
+  with at least ``RANK_MIN_SKIPPED`` skipped and ``min_sample`` initiated transactions; or
+  (b) the rate test — the initiation rate after a long wait or service (lateness ≥ 1) is at
+  least ``selective_gap`` below the rate after the others, both groups at least ``min_sample``
+  and a one-sided two-proportion z-test gives p < ``ALPHA``. The rank test needs no threshold
+  between "long" and "ordinary" (a teller's own idea of a bad transaction is not the bank's),
+  and works on the few long transactions of a week; the rate test is the plainer evidence.
 * **fast rating** (per day): ratings given less than ``fast_rating_s`` seconds after the
   evaluation was initiated — too fast for a customer to read the pad. Fires on at least
   ``FAST_MIN_COUNT`` such ratings that are at least ``FAST_MIN_SHARE`` of the day's ratings.
@@ -55,7 +63,11 @@ from branchserve.queueing.choices import TicketEventKind
 from branchserve.queueing.models import TicketEvent
 
 # Fixed parts of the rules (the rest are the outlet's EvaluationSettings).
-ALPHA = 0.01  # significance of the selective-initiation test (one-sided)
+ALPHA = 0.01  # significance of the selective-initiation rate test (one-sided)
+# The rank test runs on every teller-week, so it asks for more: about one honest teller-week in
+# a thousand passes it by chance before the AUC is even looked at.
+RANK_ALPHA = 0.001
+RANK_MIN_SKIPPED = 8
 FAST_MIN_COUNT = 3
 FAST_MIN_SHARE = 0.10
 ZERO_SERVICE_S = 3
@@ -235,45 +247,83 @@ def _segment_times(ticket_ids: Iterable[int]) -> dict[int, tuple[int | None, int
     return result
 
 
+def lateness(segment: Segment, settings: EvaluationSettings) -> float:
+    """The larger of the transaction's wait ÷ ``long_wait_s`` and service ÷ ``long_service_s``."""
+    wait = (segment.wait_s or 0) / max(settings.long_wait_s, 1)
+    service = (segment.service_s or 0) / max(settings.long_service_s, 1)
+    return max(wait, service)
+
+
+def rank_test(skipped: list[float], initiated: list[float]) -> tuple[float, float]:
+    """One-sided Mann–Whitney test that ``skipped`` ran later than ``initiated``: (AUC, p)."""
+    from scipy.stats import mannwhitneyu
+
+    result = mannwhitneyu(skipped, initiated, alternative="greater")
+    return float(result.statistic) / (len(skipped) * len(initiated)), float(result.pvalue)
+
+
 def check_selective_initiation(
     outlet: OrgUnit, start: dt.date, end: dt.date, settings: EvaluationSettings
 ) -> Found:
     gap = float(settings.selective_gap)
+    min_auc = float(settings.selective_auc)
     by_teller: dict[int, list[Segment]] = defaultdict(list)
     for segment in segments(outlet, start, end):
         by_teller[segment.teller_id].append(segment)
     found: Found = {}
     for teller_id, rows in by_teller.items():
-        long = [
-            s
-            for s in rows
-            if (s.wait_s is not None and s.wait_s >= settings.long_wait_s)
-            or (s.service_s is not None and s.service_s >= settings.long_service_s)
-        ]
-        long_ids = {s.event_id for s in long}
-        other = [s for s in rows if s.event_id not in long_ids]
+        late = [lateness(s, settings) for s in rows]
+        long = [s for s, value in zip(rows, late, strict=True) if value >= 1]
+        other = [s for s, value in zip(rows, late, strict=True) if value < 1]
         n_long, n_other = len(long), len(other)
         x_long = sum(s.initiated for s in long)
         x_other = sum(s.initiated for s in other)
-        if n_long < settings.min_sample or n_other < settings.min_sample:
+        rate_long = x_long / n_long if n_long else None
+        rate_other = x_other / n_other if n_other else None
+        skipped = [v for s, v in zip(rows, late, strict=True) if not s.initiated]
+        initiated = [v for s, v in zip(rows, late, strict=True) if s.initiated]
+        by_rank = by_rate = False
+        auc = p_rank = z = p = None
+        if len(skipped) >= RANK_MIN_SKIPPED and len(initiated) >= settings.min_sample:
+            auc, p_rank = rank_test(skipped, initiated)
+            by_rank = p_rank < RANK_ALPHA and auc >= min_auc
+        if n_long >= settings.min_sample and n_other >= settings.min_sample:
+            z, p = two_proportion_test(x_other, n_other, x_long, n_long)
+            assert rate_long is not None and rate_other is not None
+            by_rate = rate_other - rate_long >= gap and p < ALPHA
+        if not (by_rank or by_rate):
             continue
-        rate_long, rate_other = x_long / n_long, x_other / n_other
-        z, p = two_proportion_test(x_other, n_other, x_long, n_long)
-        if rate_other - rate_long >= gap and p < ALPHA:
-            found[teller_id] = (
-                round(rate_other - rate_long, 4),
-                {
-                    "long_wait_s": settings.long_wait_s,
-                    "long_service_s": settings.long_service_s,
-                    "long": {"transactions": n_long, "initiated": x_long, "rate": rate_long},
-                    "other": {"transactions": n_other, "initiated": x_other, "rate": rate_other},
-                    "gap": rate_other - rate_long,
-                    "threshold_gap": gap,
-                    "z": z,
-                    "p_value": p,
-                    "alpha": ALPHA,
+        score = auc if by_rank and auc is not None else (rate_other or 0) - (rate_long or 0)
+        found[teller_id] = (
+            round(score, 4),
+            {
+                "long_wait_s": settings.long_wait_s,
+                "long_service_s": settings.long_service_s,
+                "long": {"transactions": n_long, "initiated": x_long, "rate": rate_long},
+                "other": {"transactions": n_other, "initiated": x_other, "rate": rate_other},
+                "gap": (rate_other - rate_long)
+                if rate_long is not None and rate_other is not None
+                else None,
+                "threshold_gap": gap,
+                "z": z,
+                "p_value": p,
+                "alpha": ALPHA,
+                "by_rate": by_rate,
+                "rank": {
+                    "skipped": len(skipped),
+                    "initiated": len(initiated),
+                    "median_lateness_skipped": statistics.median(skipped) if skipped else None,
+                    "median_lateness_initiated": statistics.median(initiated)
+                    if initiated
+                    else None,
+                    "auc": auc,
+                    "threshold_auc": min_auc,
+                    "p_value": p_rank,
+                    "alpha": RANK_ALPHA,
                 },
-            )
+                "by_rank": by_rank,
+            },
+        )
     return found
 
 

@@ -124,6 +124,12 @@ class EvaluationSettings(models.Model):
     selective_gap = models.DecimalField(
         _("selective initiation gap"), max_digits=4, decimal_places=3, default=Decimal("0.250")
     )
+    selective_auc = models.DecimalField(
+        _("selective initiation: skipped transactions later than initiated ones (AUC)"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.750"),
+    )
     long_wait_s = models.PositiveIntegerField(_("long wait (s)"), default=900)
     long_service_s = models.PositiveIntegerField(_("long service (s)"), default=900)
     min_sample = models.PositiveIntegerField(_("minimum sample"), default=30)

@@ -238,7 +238,17 @@ class SelectiveInitiationTest(IntegrityTestCase):
         self.assertEqual(evidence["long"], {"transactions": 40, "initiated": 10, "rate": 0.25})
         self.assertEqual(evidence["other"], {"transactions": 60, "initiated": 54, "rate": 0.9})
         self.assertAlmostEqual(evidence["gap"], 0.65)
-        self.assertAlmostEqual(flag.score, 0.65)
+        self.assertTrue(evidence["by_rate"])
+        # The rank test: 36 skipped (30 long, 6 other) against 64 initiated (10 long, 54
+        # other). Skipped-long beats initiated-other 30 × 54 times and ties initiated-long
+        # 30 × 10 times; skipped-other ties initiated-other 6 × 54 times:
+        # AUC = (1620 + 300 / 2 + 324 / 2) / (36 × 64) = 1932 / 2304.
+        rank = evidence["rank"]
+        self.assertEqual((rank["skipped"], rank["initiated"]), (36, 64))
+        self.assertAlmostEqual(rank["auc"], 1932 / 2304)
+        self.assertLess(rank["p_value"], 1e-6)
+        self.assertTrue(evidence["by_rank"])
+        self.assertAlmostEqual(flag.score, 0.8385)
         z, p = two_proportion_test(54, 60, 10, 40)
         self.assertAlmostEqual(evidence["z"], z)
         # pooled p = 0.64: z = 0.65 / sqrt(0.64 × 0.36 × (1/60 + 1/40)) = 6.634
@@ -252,13 +262,31 @@ class SelectiveInitiationTest(IntegrityTestCase):
         run_integrity(MONDAY, MONDAY + dt.timedelta(days=6))
         self.assertEqual(self.flags(IntegrityRule.SELECTIVE_INITIATION), [])
 
-    def test_quiet_below_the_minimum_sample(self) -> None:
-        for i in range(20):
+    def long_waits_skipped(self, long: int, initiated: int) -> None:
+        """``long`` transactions after a 30-minute wait, the first ``initiated`` of them
+        evaluated, and 60 ordinary ones, all evaluated, on one day."""
+        for i in range(long):
             tx = self.data.transaction(self.bob_staff, self.c11_1, at(MONDAY, 9, i), wait_s=1800)
-            if i < 2:
+            if i < initiated:
                 self.data.evaluate(tx)
         for i in range(60):
             self.data.evaluate(self.data.transaction(self.bob_staff, self.c11_1, at(MONDAY, 12, i)))
+
+    def test_the_rank_test_fires_on_few_long_waits(self) -> None:
+        # 20 long waits are too few for the rate test (30), but the 18 skipped transactions
+        # are all among them: the rank test sees it.
+        self.long_waits_skipped(20, 2)
+        run_integrity(MONDAY, MONDAY)
+        [flag] = self.flags(IntegrityRule.SELECTIVE_INITIATION)
+        self.assertFalse(flag.evidence["by_rate"])
+        self.assertTrue(flag.evidence["by_rank"])
+        # Every skipped transaction waited longer than the 60 ordinary ones and tied the
+        # 2 initiated long ones: AUC = (18 × 60 + 18 × 2 / 2) / (18 × 62).
+        self.assertAlmostEqual(flag.evidence["rank"]["auc"], (18 * 60 + 18) / (18 * 62))
+
+    def test_quiet_below_the_minimum_sample(self) -> None:
+        # 7 skipped transactions (fewer than 8) and 10 long waits (fewer than 30): too few.
+        self.long_waits_skipped(10, 3)
         run_integrity(MONDAY, MONDAY)
         self.assertEqual(self.flags(IntegrityRule.SELECTIVE_INITIATION), [])
 
