@@ -91,10 +91,21 @@ class ConcurrentCallsTest(TransactionTestCase):
 @skipUnless(connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL)")
 class ConcurrentIdempotentIssueTest(TransactionTestCase):
     def test_one_key_at_once_issues_one_ticket(self):
+        self.one_key_at_once(day_open=False)
+
+    def test_one_key_at_once_on_an_open_day(self):
+        # The day's first ticket is out: issues take the unlocked two-statement path, where
+        # the key's unique constraint settles the race.
+        self.one_key_at_once(day_open=True)
+
+    def one_key_at_once(self, *, day_open: bool) -> None:
         province = make_unit("PRV", "示范省分行", UnitKind.PROVINCE)
         sub_branch = make_unit("SB1", "城南支行", UnitKind.SUB_BRANCH, province)
         outlet = make_unit("O11", "城南支行营业室", UnitKind.OUTLET, sub_branch)
         BusinessType.objects.create(unit=province, code="A", name="个人现金", prefix="A")
+        before = 1 if day_open else 0
+        if day_open:
+            actions.do_issue_ticket(outlet, "A", idempotency_key="kiosk-7-000122")
         attempts = 8
         barrier = threading.Barrier(attempts)
         results: list[tuple[str, bool]] = []
@@ -118,5 +129,7 @@ class ConcurrentIdempotentIssueTest(TransactionTestCase):
         self.assertEqual(errors, [])
         self.assertEqual(len({public_id for public_id, _created in results}), 1)
         self.assertEqual(sum(created for _id, created in results), 1)
-        self.assertEqual(Ticket.objects.count(), 1)
-        self.assertEqual(TicketEvent.objects.filter(kind="issued").count(), 1)
+        self.assertEqual(Ticket.objects.count(), before + 1)
+        self.assertEqual(TicketEvent.objects.filter(kind="issued").count(), before + 1)
+        numbers = sorted(Ticket.objects.values_list("number", flat=True))
+        self.assertEqual(numbers, ["A001", "A002"][: before + 1])  # no number lost to a retry
