@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from branchserve.conftest import CHROMIUM
@@ -57,42 +58,46 @@ def name_the_test_database(label: str) -> None:
         )
 
 
-class LiveBrowserTestCase(ChannelsLiveServerTestCase):
-    """A live Daphne server (its own process, publishing from there as in production) and
-    Chromium; each test gets the small organisation of ``organisation`` (a BaseTestCase
-    subclass) and collects page errors and 5xx answers in ``self.problems``."""
+class BrowserMixin:
+    """Chromium for the test class (and ``DJANGO_ALLOW_ASYNC_UNSAFE`` while it runs: the
+    Playwright sync API keeps an event loop in this thread, and the ORM calls the tests make
+    between browser steps are still synchronous); each test gets the small organisation of
+    ``organisation`` (a BaseTestCase subclass; None: none) and collects page errors and 5xx
+    answers in ``self.problems`` (``watch``)."""
 
-    serve_static = True
-    organisation: ClassVar[type]
+    organisation: ClassVar[type | None] = None
     playwright: ClassVar[Any]
     browser: ClassVar[Any]
+    _async_unsafe: ClassVar[str | None]
+    live_server_url: str  # the live server test case's
 
     @classmethod
     def setUpClass(cls) -> None:
-        # Playwright's sync API keeps an event loop in this thread; the ORM calls the test
-        # makes between browser steps are still synchronous.
         cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-        super().setUpClass()
+        super().setUpClass()  # type: ignore[misc]
         cls.playwright, cls.browser = start_chromium()
 
     @classmethod
     def tearDownClass(cls) -> None:
         stop_chromium(cls.playwright, cls.browser)
-        super().tearDownClass()
+        super().tearDownClass()  # type: ignore[misc]
         if cls._async_unsafe is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
 
     def setUp(self) -> None:
-        class Organisation(self.organisation):  # type: ignore[name-defined]
-            pass
+        super().setUp()  # type: ignore[misc]
+        if self.organisation is not None:
 
-        Organisation.setUpTestData()
-        for name, value in vars(Organisation).items():
-            if not name.startswith("_"):
-                setattr(self, name, value)
+            class Organisation(self.organisation):  # type: ignore[name-defined]
+                pass
+
+            Organisation.setUpTestData()
+            for name, value in vars(Organisation).items():
+                if not name.startswith("_"):
+                    setattr(self, name, value)
         self.problems: list[str] = []
 
     def watch(self, page: Any, label: str) -> Any:
@@ -113,3 +118,15 @@ class LiveBrowserTestCase(ChannelsLiveServerTestCase):
 
     def wait_live(self, page: Any) -> None:
         page.wait_for_selector("#status[data-status=live]")
+
+
+class LiveBrowserTestCase(BrowserMixin, ChannelsLiveServerTestCase):
+    """A live Daphne server (its own process, publishing from there as in production) and
+    Chromium: for the pages that need WebSockets."""
+
+    serve_static = True
+
+
+class StaticBrowserTestCase(BrowserMixin, StaticLiveServerTestCase):
+    """Django's threaded live server (static files served) and Chromium: for pages without
+    WebSockets."""

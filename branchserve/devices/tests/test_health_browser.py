@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles import finders
 
-from branchserve.conftest import CHROMIUM
+from branchserve.core.browser import start_chromium, stop_chromium
 from branchserve.devices.actions import TOKEN_STORAGE_KEY
 from branchserve.devices.choices import DeviceKind
 from branchserve.devices.tests.test_health import HealthTestCase
@@ -53,17 +53,11 @@ class BrowserCase(HealthTestCase):
 
     def start_browser(self) -> Any:
         if self.browser is None:
-            from playwright.sync_api import sync_playwright
-
             unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-            playwright = sync_playwright().start()
-            self.browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
+            playwright, self.browser = start_chromium()
 
             def stop() -> None:
-                self.browser.close()
-                playwright.stop()
+                stop_chromium(playwright, self.browser)
                 if unsafe is None:
                     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

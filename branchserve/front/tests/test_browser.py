@@ -7,17 +7,14 @@ Never ``playwright install``: the tests use /usr/bin/chromium, and are skipped (
 
 from __future__ import annotations
 
-import os
 from io import StringIO
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.management import call_command
 from django.utils import translation
 
-from branchserve.conftest import CHROMIUM
-from branchserve.core.browser import CHROMIUM_ARGS
+from branchserve.core.browser import StaticBrowserTestCase
 from branchserve.core.demo import DEMO_PASSWORD, demo_logins
 from branchserve.org.choices import Role
 from branchserve.org.demo import WELL_KNOWN
@@ -31,37 +28,11 @@ def zh(label: Any) -> str:
         return translation.gettext(label) if isinstance(label, str) else str(label)
 
 
-class BrowserTestCase(StaticLiveServerTestCase):
+class BrowserTestCase(StaticBrowserTestCase):
     """A live server with the small demo province, and one Chromium for the class."""
 
-    playwright: ClassVar[Any]
-    browser: ClassVar[Any]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
-        # make between browser steps are still synchronous.
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
     def setUp(self) -> None:
+        super().setUp()
         call_command("demo", outlets=2, days=1, seed=11, stdout=StringIO())
         self.failed: list[str] = []
 

@@ -58,17 +58,15 @@ def run_livestate(snapshot: dict[str, Any], events: list[dict[str, Any]]) -> dic
         )
         return json.loads(done.stdout)
     if CHROMIUM.exists():
-        from playwright.sync_api import sync_playwright
+        from branchserve.core.browser import start_chromium, stop_chromium
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-            )
+        playwright, browser = start_chromium()
+        try:
             page = browser.new_page()
             page.add_script_tag(content=LIVESTATE_JS.read_text())
-            result = page.evaluate(BROWSER_RUNNER, data)
-            browser.close()
-            return result
+            return page.evaluate(BROWSER_RUNNER, data)  # type: ignore[no-any-return]
+        finally:
+            stop_chromium(playwright, browser)
     import unittest
 
     raise unittest.SkipTest("neither Node nor Chromium is installed to run livestate.js")

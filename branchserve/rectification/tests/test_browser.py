@@ -4,18 +4,15 @@ evidence photo uploads — and the sub-branch president verifies it."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
-from branchserve.conftest import CHROMIUM
-from branchserve.core.browser import CHROMIUM_ARGS
-from branchserve.core.testing import PASSWORD, BaseTestCase
+from branchserve.core.browser import StaticBrowserTestCase
+from branchserve.core.testing import BaseTestCase
 from branchserve.rectification import actions
 from branchserve.rectification.choices import RectificationKind, RectificationState
 from branchserve.rectification.models import Rectification
@@ -25,57 +22,15 @@ pytestmark = pytest.mark.browser
 
 
 @override_settings(MEDIA_ROOT=MEDIA)
-class RectificationBrowserTest(StaticLiveServerTestCase):
-    playwright: ClassVar[Any]
-    browser: ClassVar[Any]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
-    def setUp(self) -> None:
-        class Organisation(BaseTestCase):
-            pass
-
-        Organisation.setUpTestData()
-        for name, value in vars(Organisation).items():
-            if not name.startswith("_"):
-                setattr(self, name, value)
-        self.problems: list[str] = []
+class RectificationBrowserTest(StaticBrowserTestCase):
+    organisation = BaseTestCase
 
     def page_as(self, username: str) -> Any:
         context = self.browser.new_context(locale="zh-CN")
         context.set_default_timeout(10_000)
         self.addCleanup(context.close)
-        page = context.new_page()
-        page.on("pageerror", lambda error: self.problems.append(str(error)))
-        page.on(
-            "response",
-            lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
-        )
-        page.goto(f"{self.live_server_url}/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("main form button[type=submit]")
+        page = self.watch(context.new_page(), username)
+        self.log_in(page, username)
         return page
 
     def test_follow_up_through_the_panel(self) -> None:
