@@ -503,6 +503,34 @@ def _issue_reads(
     return ready, counters, waiting, durations
 
 
+def _event_from_t(
+    values: dict[str, Any], *, data_sql: str | None = None, returning: str = ""
+) -> tuple[str, list[Any]]:
+    """PostgreSQL: the ``e AS (INSERT INTO ticketevent … SELECT … FROM t …)`` part of a
+    ``WITH`` statement whose ``t`` returns the ticket just written: the event's ``values`` by
+    field name (model instances or keys), its ``data`` among them or as SQL over ``t``
+    (``data_sql``); it returns ``returning`` (default: its id)."""
+    q = connection.ops.quote_name
+    meta: Any = TicketEvent._meta
+    fields = [meta.get_field(name) for name in values]
+    params = [
+        field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    names = [q(field.column) for field in fields]
+    marks = ["%s"] * len(fields)
+    if data_sql is not None:
+        names.append(q("data"))
+        marks.append(data_sql)
+    sql = (
+        f"e AS (INSERT INTO {q(meta.db_table)} "
+        f"({q('ticket_id')}, {q('outlet_id')}, {', '.join(names)}) "
+        f"SELECT t.{q('id')}, t.{q('outlet_id')}, {', '.join(marks)} FROM t "
+        f"RETURNING {returning or q('id')})"
+    )
+    return sql, params
+
+
 def _issue_in_two_statements(
     outlet: OrgUnit,
     business_type_code: str,
@@ -553,17 +581,15 @@ def _issue_in_two_statements(
         else:
             select.append("%s")
             params.append(field.get_db_prep_save(field.pre_save(ticket, True), connection))
-    event_meta: Any = TicketEvent._meta
-    event_fields = [
-        event_meta.get_field(name) for name in ("kind", "at", "staff", "device", "data")
-    ]
-    event_values = [
-        TicketEventKind.ISSUED.value,
-        now,
-        staff and staff.pk,
-        device and device.pk,
-        data,
-    ]
+    event, event_params = _event_from_t(
+        {
+            "kind": TicketEventKind.ISSUED.value,
+            "at": now,
+            "staff": staff,
+            "device": device,
+            "data": data,
+        }
+    )
     sql = (
         f"WITH n AS (INSERT INTO {q(series)} "
         f"({q('outlet_id')}, {q('business_type_id')}, {q('day')}, {q('last_number')}) "
@@ -572,16 +598,10 @@ def _issue_in_two_statements(
         f"DO UPDATE SET {q('last_number')} = {q(series)}.{q('last_number')} + 1 "
         f"RETURNING {q('last_number')}), "
         f"t AS ({insert_sql.split(' VALUES ')[0]} SELECT {', '.join(select)} FROM n "
-        f"RETURNING {columns(Ticket)}), "
-        f"e AS (INSERT INTO {q(event_meta.db_table)} ({q('ticket_id')}, {q('outlet_id')}, "
-        f"{', '.join(q(f.column) for f in event_fields)}) "
-        f"SELECT t.{q('id')}, t.{q('outlet_id')}, %s, %s, %s, %s, %s FROM t "
-        f"RETURNING {q('id')}) "
+        f"RETURNING {columns(Ticket)}), {event} "
         f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
     )
-    all_params = [outlet.pk, business_type.pk, day, *params]
-    for field, value in zip(event_fields, event_values, strict=True):
-        all_params.append(field.get_db_prep_save(value, connection))
+    all_params = [outlet.pk, business_type.pk, day, *params, *event_params]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             rows = fetch_joined(sql, all_params, Ticket, extra=1)
@@ -904,30 +924,25 @@ def _called_in_one_statement(
     state in one statement (an ``UPDATE``, an ``INSERT`` and an ``UPDATE`` in a ``WITH``)."""
     q = connection.ops.quote_name
     update, params = _called_update(ticket_id, counter, teller, now)
-    event: Any = TicketEvent._meta
     state: Any = CounterState._meta
-    names = ("kind", "at", "staff", "device", "counter", "data")
-    values = (
-        TicketEventKind.CALLED.value,
-        now,
-        teller.pk,
-        device.pk if device else None,
-        counter.pk,
-        record,
+    event, event_params = _event_from_t(
+        {
+            "kind": TicketEventKind.CALLED.value,
+            "at": now,
+            "staff": teller,
+            "device": device,
+            "counter": counter,
+            "data": record,
+        }
     )
     sql = (
-        f"WITH t AS ({update} RETURNING {columns(Ticket)}), "
-        f"e AS (INSERT INTO {q(event.db_table)} ({q('ticket_id')}, {q('outlet_id')}, "
-        f"{', '.join(q(event.get_field(name).column) for name in names)}) "
-        f"SELECT t.{q('id')}, t.{q('outlet_id')}, %s, %s, %s, %s, %s, %s FROM t "
-        f"RETURNING {q('id')}), "
+        f"WITH t AS ({update} RETURNING {columns(Ticket)}), {event}, "
         f"s AS (UPDATE {q(state.db_table)} SET "
         f"{q('current_ticket_id')} = (SELECT {q('id')} FROM t), {q('strategy_state')} = %s "
         f"WHERE {q('counter_id')} = %s AND EXISTS (SELECT 1 FROM t)) "
         f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
     )
-    for name, value in zip(names, values, strict=True):
-        params.append(event.get_field(name).get_db_prep_save(value, connection))
+    params += event_params
     strategy = state.get_field("strategy_state")
     params += [strategy.get_db_prep_save(strategy_state.to_dict(), connection), counter.pk]
     rows = fetch_joined(sql, params, Ticket, extra=1)
@@ -1135,29 +1150,18 @@ def _transition_in_one_statement(
     """PostgreSQL: the update and its event in one statement (``UPDATE … RETURNING`` in a
     ``WITH``, the event ``INSERT … SELECT`` from it), committed on its own: one round trip
     instead of four (``BEGIN``, update, insert, ``COMMIT``)."""
-    quote = connection.ops.quote_name
     update, params = _update_statement(
         counter, public_id, move.from_states, move.values(now), move.recall_below
     )
-    fields = ["ticket", "outlet", "kind", "at", "staff", "device", "counter"]
-    meta: Any = TicketEvent._meta
-    names = [meta.get_field(name).column for name in fields]
-    values = [
-        meta.get_field(name).get_db_prep_save(
-            event[name].pk if isinstance(event[name], Model) else event[name], connection
-        )
-        for name in fields[2:]
-    ]
+    values = {name: event[name] for name in ("kind", "at", "staff", "device", "counter")}
+    part, event_params = _event_from_t(
+        values, data_sql=move.data_sql, returning=columns(TicketEvent)
+    )
     sql = (
-        f"WITH t AS ({update} RETURNING {columns(Ticket)}), "
-        f"e AS (INSERT INTO {quote(meta.db_table)} "
-        f"({', '.join(quote(name) for name in names)}, {quote('data')}) "
-        f"SELECT t.{quote('id')}, t.{quote('outlet_id')}, "
-        f"{', '.join(['%s'] * len(values))}, {move.data_sql} FROM t "
-        f"RETURNING {columns(TicketEvent)}) "
+        f"WITH t AS ({update} RETURNING {columns(Ticket)}), {part} "
         f"SELECT {columns(Ticket, 't')}, {columns(TicketEvent, 'e')} FROM t CROSS JOIN e"
     )
-    rows = fetch_joined(sql, [*params, *values], Ticket, TicketEvent)
+    rows = fetch_joined(sql, [*params, *event_params], Ticket, TicketEvent)
     if not rows:
         return None
     ticket, row = rows[0]
