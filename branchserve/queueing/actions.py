@@ -717,41 +717,15 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def waiting_for(counter: Counter, config: CounterConfig, day: dt.date) -> list[WaitingTicket]:
-    """The waiting tickets ``counter`` may call, as the call strategy sees them.
+def _as_waiting(
+    counter: Counter, config: CounterConfig, day: dt.date, rows: list[Any]
+) -> list[WaitingTicket]:
+    """The waiting tickets ``counter`` may call, as the call strategy sees them, from rows of
+    ``WAITING_FIELDS`` (the outlet's waiting tickets of the day, in order).
 
     A ticket transferred to a named counter is seen only by that counter, in its own queue if
     the counter serves it, else in the counter's first queue.
     """
-    queues = config.queues
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote("id" if name == "pk" else name) for name in WAITING_FIELDS)
-    marks = ", ".join(["%s"] * len(queues))
-    sql = (
-        f"SELECT {columns} FROM {quote(Ticket._meta.db_table)} "
-        f"WHERE {quote('outlet_id')} = %s AND {quote('day')} = %s AND {quote('state')} = %s "
-        f"AND (({quote('queue')} IN ({marks}) AND {quote('target_counter_id')} IS NULL) "
-        f"OR {quote('target_counter_id')} = %s) "
-        f"ORDER BY {quote('effective_at')}, {quote('id')}"
-    )
-    params = [
-        counter.outlet_id,
-        connection.ops.adapt_datefield_value(day),
-        TicketState.WAITING.value,
-        *queues,
-        counter.pk,
-    ]
-    with rawsql.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return _as_waiting(counter, config, day, rows)
-
-
-def _as_waiting(
-    counter: Counter, config: CounterConfig, day: dt.date, rows: list[Any]
-) -> list[WaitingTicket]:
-    """``waiting_for``'s rule over rows of ``WAITING_FIELDS`` (waiting tickets of the outlet's
-    day, in order): those the counter may call, as the call strategy sees them."""
     origin = day_origin(counter.outlet, day)
     queues = config.queues
     tickets = []
