@@ -1,11 +1,15 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (``branchserve.realtime``)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (``branchserve.realtime``).
+
+``/api/`` runs under the API's own middleware stack (``branchserve/core/handlers.py``).
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchserve.settings")
-django_asgi_app = get_asgi_application()
+
+from branchserve.core.handlers import asgi_http_application
+
+django_asgi_app = asgi_http_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

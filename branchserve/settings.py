@@ -58,6 +58,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+# The JSON API (/api/) runs under these only (branchserve/core/handlers.py): the others serve
+# pages. ninja's SessionAuth checks the CSRF token itself; the API has no login for axes.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "branchserve.core.middleware.LanguageCookieMiddleware",
+    "branchserve.core.middleware.AuthenticationMiddleware",
+]
 
 ROOT_URLCONF = "branchserve.urls"
 WSGI_APPLICATION = "branchserve.wsgi.application"

@@ -1,8 +1,12 @@
-"""WSGI entry point: the JSON API and pages on sync workers (e.g. gunicorn) in production."""
+"""WSGI entry point: the JSON API and pages on sync workers (e.g. gunicorn) in production.
+
+``/api/`` runs under the API's own middleware stack (``branchserve/core/handlers.py``).
+"""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchserve.settings")
-application = get_wsgi_application()
+
+from branchserve.core.handlers import wsgi_application
+
+application = wsgi_application()

@@ -23,7 +23,13 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from branchserve.org.scoping import auth_cache_enabled, cached_user, remember_user
+from branchserve.org.scoping import (
+    auth_cache_enabled,
+    cached_user,
+    cached_user_and,
+    remember_user,
+    shared_cache,
+)
 
 
 class LanguageCookieMiddleware:
@@ -42,6 +48,37 @@ class LanguageCookieMiddleware:
         return response
 
 
+# Session key → its user's id, learnt from earlier requests in this process. A session key
+# belongs to one user for its whole life (Django makes a new key at login), so a counter
+# terminal's next request can read its session and its cached user in one Redis round trip;
+# the session read still decides (a hint that no longer matches is ignored).
+_SESSION_USERS: dict[str, str] = {}
+_SESSION_USERS_MAX = 10_000
+
+
+def _read_session_with_user(session: Any) -> tuple[Any | None, tuple[int, int]] | None:
+    """Load a cached-db session from the cache together with the cached user its key is
+    known to belong to: that user and their versions (``cached_user``), or None when this
+    process does not know the key or the session is not one to read this way."""
+    key = session.session_key
+    user_id = _SESSION_USERS.get(key) if key else None
+    if (
+        user_id is None
+        or hasattr(session, "_session_cache")  # already loaded
+        or getattr(session, "_cache", None) is not shared_cache()
+    ):
+        return None
+    user, versions, (data,) = cached_user_and(user_id, [session.cache_key])
+    if not isinstance(data, dict):
+        return None  # not in the cache: the session loads itself (from the database)
+    # What cached_db's ``load`` would return from the cache (Django's SessionBase keeps the
+    # loaded data in ``_session_cache``).
+    session._session_cache = data
+    if str(data.get(auth.SESSION_KEY)) != user_id:
+        return None
+    return user, versions
+
+
 def cached_get_user(request: HttpRequest) -> Any:
     """``django.contrib.auth.get_user``, with the user (and staff, scope) from the cache.
 
@@ -52,12 +89,13 @@ def cached_get_user(request: HttpRequest) -> Any:
     """
     if not auth_cache_enabled():
         return auth.get_user(request)
+    prefetched = _read_session_with_user(request.session)
     try:
         user_id = request.session[auth.SESSION_KEY]
         backend_path = request.session[auth.BACKEND_SESSION_KEY]
     except KeyError:
         return auth.get_user(request)
-    user, versions = cached_user(user_id)
+    user, versions = prefetched if prefetched is not None else cached_user(user_id)
     if user is not None:
         session_hash = request.session.get(auth.HASH_SESSION_KEY)
         if (
@@ -66,11 +104,20 @@ def cached_get_user(request: HttpRequest) -> Any:
             and session_hash
             and constant_time_compare(session_hash, user.get_session_auth_hash())
         ):
+            _remember_session_user(request.session.session_key, user_id)
             return user
     user = auth.get_user(request)
     if user.is_authenticated and str(user.pk) == str(user_id):
         remember_user(user, versions)
     return user
+
+
+def _remember_session_user(session_key: str | None, user_id: Any) -> None:
+    if session_key is None or session_key in _SESSION_USERS:
+        return
+    if len(_SESSION_USERS) >= _SESSION_USERS_MAX:
+        _SESSION_USERS.clear()
+    _SESSION_USERS[session_key] = str(user_id)
 
 
 class AuthenticationMiddleware(DjangoAuthenticationMiddleware):

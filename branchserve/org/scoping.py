@@ -229,15 +229,28 @@ def auth_cache_enabled() -> bool:
 def cached_user(user_id: Any) -> tuple[Any | None, tuple[int, int]]:
     """The cached user of ``user_id`` (with ``staff`` and today's scope loaded) or None, and
     the versions to store a freshly loaded one with (read before it is loaded)."""
-    values = _cache().get_many([_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION])
+    user, versions, _also = cached_user_and(user_id, [])
+    return user, versions
+
+
+def cached_user_and(user_id: Any, keys: list[str]) -> tuple[Any | None, tuple[int, int], list[Any]]:
+    """``cached_user``, and the values of other keys of the same cache (None where missing),
+    read in the same round trip."""
+    values = _cache().get_many([_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION, *keys])
     versions = (int(values.get(_GLOBAL_VERSION, 0)), int(values.get(_version_key(user_id), 0)))
+    also = [values.get(key) for key in keys]
     entry = values.get(_entry_key(user_id))
     if entry is None:
-        return None, versions
+        return None, versions, also
     entry_versions, day, user = entry
     if entry_versions != versions or day != timezone.localdate():
-        return None, versions
-    return user, versions
+        return None, versions, also
+    return user, versions, also
+
+
+def shared_cache() -> BaseCache:
+    """The cache the logged-in users are kept in (``_cache``)."""
+    return _cache()
 
 
 def remember_user(user: Any, versions: tuple[int, int]) -> None:

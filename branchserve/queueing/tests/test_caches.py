@@ -2,12 +2,15 @@
 a change made through the app takes effect at once. A ``TransactionTestCase``: inside a
 ``TestCase``'s transaction nothing is cached."""
 
+from unittest import mock
+
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.db import connection
-from django.test import TransactionTestCase, override_settings
+from django.test import Client, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from branchserve.core import middleware
 from branchserve.core.testing import make_staff, make_unit
 from branchserve.devices.actions import (
     authenticate_token,
@@ -114,6 +117,50 @@ class AuthCacheTest(TransactionTestCase):
         with CaptureQueriesContext(connection) as queries:
             self.assertEqual(self.queue().status_code, 200)
         self.assertEqual(self.auth_queries(queries), [])
+        self.assertEqual(self.queue("O12").status_code, 404)
+
+    def shared_cache_reads(self, reads):
+        """Records the shared cache's reads (each a Redis round trip in production) in
+        ``reads``, each as the list of its keys."""
+        cache = caches["shared"]
+        get, get_many, inside = cache.get, cache.get_many, []
+
+        def recording_get(key, *args, **kwargs):
+            if not inside:  # the local-memory cache's get_many calls get
+                reads.append([key])
+            return get(key, *args, **kwargs)
+
+        def recording_get_many(keys, *args, **kwargs):
+            reads.append(list(keys))
+            inside.append(True)
+            try:
+                return get_many(keys, *args, **kwargs)
+            finally:
+                inside.pop()
+
+        return mock.patch.multiple(cache, get=recording_get, get_many=recording_get_many)
+
+    def test_session_and_user_read_together_once_known(self):
+        for _ in range(2):  # loads the user, then learns whose session this is
+            self.assertEqual(self.queue().status_code, 200)
+        reads = []
+        with self.shared_cache_reads(reads):
+            self.assertEqual(self.queue().status_code, 200)
+        session_key = self.client.cookies["sessionid"].value
+        auth_reads = [keys for keys in reads if any("auth" in k or session_key in k for k in keys)]
+        self.assertEqual(len(auth_reads), 1, reads)  # one round trip for session and user
+        self.assertTrue(any(key.endswith(session_key) for key in auth_reads[0]))
+
+    def test_wrong_session_hint_is_ignored(self):
+        for _ in range(2):
+            self.assertEqual(self.queue().status_code, 200)
+        other = make_staff("omar", "欧马", Role.OUTLET_HEAD, self.other)
+        omar = Client()
+        omar.force_login(other.user, backend=MODEL_BACKEND)
+        self.assertEqual(omar.get("/api/v1/outlets/O12/queue").status_code, 200)  # cached
+        session_key = self.client.cookies["sessionid"].value
+        middleware._SESSION_USERS[session_key] = str(other.user_id)  # as if it were omar's
+        self.assertEqual(self.queue().status_code, 200)  # still lily: O11, not O12
         self.assertEqual(self.queue("O12").status_code, 404)
 
     def test_moved_assignment_takes_effect_at_once(self):

@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 from unittest import skipUnless
 
+import redis
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import SimpleTestCase
 
-from branchserve.realtime.layer import EVENT_MESSAGE, deliver, group_name, sequence
+from branchserve.realtime.layer import (
+    EVENT_MESSAGE,
+    RedisSequence,
+    deliver,
+    group_name,
+    sequence,
+)
 
 
 @skipUnless(
@@ -42,3 +49,41 @@ class RedisDeliveryTest(SimpleTestCase):
         self.assertEqual(received, [{"type": EVENT_MESSAGE, "event": event} for event in sent])
         self.assertEqual(sent[0], {"type": "ticket.called", "n": 0, "seq": before + 1})
         self.assertEqual(sequence().current(outlet), before + 3)
+
+    def deliver_one(self, outlet: str) -> tuple[dict, dict]:
+        layer = get_channel_layer()
+        assert layer is not None
+
+        async def scenario() -> tuple[dict, dict]:
+            channel = await layer.new_channel()
+            await layer.group_add(group_name(outlet), channel)
+            try:
+                sent = await sync_to_async(deliver)(outlet, {"type": "ticket.finished"})
+                received = await asyncio.wait_for(layer.receive(channel), 5)
+            finally:
+                await layer.group_discard(group_name(outlet), channel)
+            return sent, received
+
+        return async_to_sync(scenario)()
+
+    def test_events_go_out_after_redis_forgets_the_script(self):
+        outlet = "T-RL-2"
+        self.deliver_one(outlet)
+        before = sequence().current(outlet)
+        redis.Redis.from_url(settings.REDIS_URL).script_flush()  # as a restarted Redis
+        sent, received = self.deliver_one(outlet)
+        self.assertEqual(sent["seq"], before + 1)
+        self.assertEqual(received["event"], sent)
+
+    def test_events_go_out_after_redis_closes_the_connection(self):
+        outlet = "T-RL-3"
+        self.deliver_one(outlet)
+        before = sequence().current(outlet)
+        numbers = sequence()
+        assert isinstance(numbers, RedisSequence)
+        own_id = numbers._command("CLIENT", "ID")
+        redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=own_id)
+        sent, received = self.deliver_one(outlet)
+        self.assertEqual(sent["seq"], before + 1)  # numbered once: sent again, not twice
+        self.assertEqual(received["event"], sent)
+        self.assertNotEqual(numbers._command("CLIENT", "ID"), own_id)  # a new connection
