@@ -24,39 +24,73 @@ attribute read through ``django.db.connection`` is a lookup in a context-local m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, Model, signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 
 M = TypeVar("M", bound=Model)
+
+# Fields whose descriptors keep the value as stored in the instance's ``__dict__`` (``_instance``).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 # A statement executed this many times on a connection is prepared (psycopg's own default).
 PREPARE_THRESHOLD = 5
 
 
-def cursor() -> CursorWrapper:
-    """A cursor for hand-written statements (the module docstring)."""
+def cursor() -> AbstractContextManager[CursorWrapper]:
+    """``with cursor() as c:`` a cursor for hand-written statements (the module docstring).
+
+    On PostgreSQL every call on a connection hands out the same psycopg cursor (in a fresh
+    ``CursorWrapper``, as Django's ``connection.cursor()`` would wrap it) and leaves it open:
+    set up once per connection, not per statement. So fetch a statement's rows inside its
+    ``with`` block and do not run another hand-written statement before that.
+    """
     connection = _connection()
     if connection.vendor != "postgresql":
         return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    hot = getattr(connection, "_branchserve_hot", None)
+    if hot is None or hot.connection is not raw or hot.closed:
+        with connection.wrap_database_errors:
+            hot = _hot_cursor(connection, raw)
+        connection._branchserve_hot = hot  # type: ignore[attr-defined]
+    return _Open(connection._prepare_cursor(hot))  # type: ignore[attr-defined]
+
+
+def _hot_cursor(connection: BaseDatabaseWrapper, raw: Any) -> Any:
     import psycopg
     from psycopg.types.datetime import TimestamptzLoader
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = connection.connection
-        if raw.prepare_threshold != PREPARE_THRESHOLD:
-            raw.prepare_threshold = PREPARE_THRESHOLD  # only server-side cursors prepare
-        plain = psycopg.Cursor(raw)
-        if raw.info.parameter_status("TimeZone") == connection.timezone_name:
-            plain.adapters.register_loader("timestamptz", TimestamptzLoader)
-        hot: CursorWrapper = connection._prepare_cursor(plain)  # type: ignore[attr-defined]
-        return hot
+    raw.prepare_threshold = PREPARE_THRESHOLD  # only server-side cursors prepare
+    hot = psycopg.Cursor(raw)
+    if raw.info.parameter_status("TimeZone") == connection.timezone_name:
+        hot.adapters.register_loader("timestamptz", TimestamptzLoader)
+    return hot
+
+
+class _Open:
+    """A cursor wrapper as a context manager that leaves its cursor open (``cursor``)."""
+
+    __slots__ = ("wrapper",)
+
+    def __init__(self, wrapper: CursorWrapper) -> None:
+        self.wrapper = wrapper
+
+    def __enter__(self) -> CursorWrapper:
+        return self.wrapper
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
 
 
 def _connection() -> BaseDatabaseWrapper:
@@ -116,10 +150,11 @@ def update_row(model: type[Model], pk: Any, values: dict[str, Any]) -> None:
 @cache
 def _reader(
     model: type[Model], vendor: str, alias: str
-) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
+) -> tuple[str, tuple[str, ...], tuple[Any, ...], bool]:
     """The column list of ``model`` (for ``SELECT`` and ``RETURNING``; each prefixed with
-    ``alias.`` if given), its attnames and, per column, the ``(expression, converters)`` the
-    ORM would apply (None: none)."""
+    ``alias.`` if given), its attnames, per column the ``(expression, converters)`` the ORM
+    would apply (None: none), and whether its instances may be built without ``__init__``
+    (``_instance``)."""
     connection = _connection()
     meta: Any = model._meta
     quote = connection.ops.quote_name
@@ -131,7 +166,14 @@ def _reader(
         converters.append((col, tuple(found)) if found else None)
     prefix = f"{alias}." if alias else ""
     columns = ", ".join(prefix + quote(f.column) for f in fields)
-    return columns, tuple(f.attname for f in fields), tuple(converters)
+    plain = (
+        model.__init__ is Model.__init__
+        and getattr(model.from_db, "__func__", None) is Model.from_db.__func__  # type: ignore[attr-defined]
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+        and all(type(getattr(model, f.attname)) in _PLAIN_DESCRIPTORS for f in fields)
+    )
+    return columns, tuple(f.attname for f in fields), tuple(converters), plain
 
 
 def columns(model: type[Model], alias: str = "") -> str:
@@ -140,14 +182,31 @@ def columns(model: type[Model], alias: str = "") -> str:
 
 
 def _build(model: type[M], values: Sequence[Any], connection: BaseDatabaseWrapper) -> M:
-    _columns, attnames, converters = _reader(model, connection.vendor, "")
+    _columns, attnames, converters, plain = _reader(model, connection.vendor, "")
     values = list(values)
     for i, spec in enumerate(converters):
         if spec is not None:
             col, functions = spec
             for function in functions:
                 values[i] = function(values[i], col, connection)
-    return model.from_db(connection.alias, attnames, values)
+    if not plain:
+        return model.from_db(connection.alias, attnames, values)
+    return _instance(model, connection.alias, attnames, values)
+
+
+def _instance(model: type[M], alias: str, attnames: tuple[str, ...], values: list[Any]) -> M:
+    """What ``model.from_db`` returns for a full row, without ``Model.__init__``: that sets
+    each field through its descriptor, the largest cost of reading a row (for a model with
+    the default ``__init__`` and ``from_db`` and no ``pre_init``/``post_init`` receivers, which
+    ``_reader`` checks). Field values live in the instance's ``__dict__`` under their
+    attnames, which is where ``__init__`` puts them."""
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    obj.__dict__["_state"] = state
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    return obj
 
 
 def _rows(sql: str, params: Sequence[Any]) -> list[Any]:

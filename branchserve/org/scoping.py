@@ -236,7 +236,8 @@ def cached_user(user_id: Any) -> tuple[Any | None, tuple[int, int]]:
 def cached_user_and(user_id: Any, keys: list[str]) -> tuple[Any | None, tuple[int, int], list[Any]]:
     """``cached_user``, and the values of other keys of the same cache (None where missing),
     read in the same round trip."""
-    values = _cache().get_many([_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION, *keys])
+    wanted = [_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION, *keys]
+    values = _cache().get_many(wanted)
     versions = (int(values.get(_GLOBAL_VERSION, 0)), int(values.get(_version_key(user_id), 0)))
     also = [values.get(key) for key in keys]
     entry = values.get(_entry_key(user_id))

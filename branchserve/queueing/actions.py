@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -186,8 +187,8 @@ def _ticket_event(
 # -- the outlet lock and the end of the day --------------------------------------------------
 
 
-def _lock_queue_row(outlet_id: int) -> OutletQueue | None:
-    """``SELECT … FOR UPDATE`` the outlet's queue row (SQLite: the transaction is the lock)."""
+@cache
+def _lock_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     sql = (
         f"SELECT {quote('day')} FROM {quote(OutletQueue._meta.db_table)} "
@@ -195,8 +196,13 @@ def _lock_queue_row(outlet_id: int) -> OutletQueue | None:
     )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
+    return sql
+
+
+def _lock_queue_row(outlet_id: int) -> OutletQueue | None:
+    """``SELECT … FOR UPDATE`` the outlet's queue row (SQLite: the transaction is the lock)."""
     with rawsql.cursor() as cursor:
-        cursor.execute(sql, [outlet_id])
+        cursor.execute(_lock_sql(connection.vendor), [outlet_id])
         found = cursor.fetchone()
     if found is None:
         return None
@@ -452,12 +458,9 @@ def _publish_issued(outlet: OrgUnit, row: TicketEvent, estimate: Estimate) -> No
     )
 
 
-def _issue_reads(
-    outlet: OrgUnit, business_type: BusinessType, day: dt.date, key: str
-) -> tuple[bool, list[Any], dict[str, int], list[float]]:
-    """PostgreSQL: what an issue reads, in one statement: whether the outlet's queue is on
-    ``day`` with nothing issued under ``key`` yet, its open counters (code, own configuration,
-    current ticket's state), the tickets waiting per queue, the type's recent service times."""
+@cache
+def _issue_reads_sql(vendor: str) -> str:
+    """``_issue_reads``' statement (on ``vendor``)."""
     q = connection.ops.quote_name
     ticket, state = q(Ticket._meta.db_table), q(CounterState._meta.db_table)
     counter, config = q(Counter._meta.db_table), q(CounterQueueConfig._meta.db_table)
@@ -481,6 +484,16 @@ def _issue_reads(
         f"AND {q('day')} = %s AND {q('state')} = %s "
         f"ORDER BY {q('ended_at')} DESC LIMIT {RECENT_SERVICES})"
     )
+    return sql
+
+
+def _issue_reads(
+    outlet: OrgUnit, business_type: BusinessType, day: dt.date, key: str
+) -> tuple[bool, list[Any], dict[str, int], list[float]]:
+    """PostgreSQL: what an issue reads, in one statement: whether the outlet's queue is on
+    ``day`` with nothing issued under ``key`` yet, its open counters (code, own configuration,
+    current ticket's state), the tickets waiting per queue, the type's recent service times."""
+    sql = _issue_reads_sql(connection.vendor)
     params: list[Any] = [
         outlet.pk, key, key, outlet.pk,
         outlet.pk, CounterStatus.OPEN.value,
@@ -510,25 +523,70 @@ def _event_from_t(
     ``WITH`` statement whose ``t`` returns the ticket just written: the event's ``values`` by
     field name (model instances or keys), its ``data`` among them or as SQL over ``t``
     (``data_sql``); it returns ``returning`` (default: its id)."""
-    q = connection.ops.quote_name
-    meta: Any = TicketEvent._meta
-    fields = [meta.get_field(name) for name in values]
+    sql, fields = _event_sql(connection.vendor, tuple(values), data_sql, returning)
     params = [
         field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection)
         for field, value in zip(fields, values.values(), strict=True)
     ]
-    names = [q(field.column) for field in fields]
+    return sql, params
+
+
+@cache
+def _event_sql(
+    vendor: str, names: tuple[str, ...], data_sql: str | None, returning: str
+) -> tuple[str, tuple[Any, ...]]:
+    """``_event_from_t``'s statement text for these field names (on ``vendor``), and their
+    fields."""
+    q = connection.ops.quote_name
+    meta: Any = TicketEvent._meta
+    fields = tuple(meta.get_field(name) for name in names)
+    columns_ = [q(field.column) for field in fields]
     marks = ["%s"] * len(fields)
     if data_sql is not None:
-        names.append(q("data"))
+        columns_.append(q("data"))
         marks.append(data_sql)
     sql = (
         f"e AS (INSERT INTO {q(meta.db_table)} "
-        f"({q('ticket_id')}, {q('outlet_id')}, {', '.join(names)}) "
+        f"({q('ticket_id')}, {q('outlet_id')}, {', '.join(columns_)}) "
         f"SELECT t.{q('id')}, t.{q('outlet_id')}, {', '.join(marks)} FROM t "
         f"RETURNING {returning or q('id')})"
     )
-    return sql, params
+    return sql, fields
+
+
+@cache
+def _issue_write_sql(vendor: str, event: str) -> tuple[str, tuple[Any, ...]]:
+    """``_issue_in_two_statements``' writing statement (on ``vendor``, with the ``event``
+    part), and the ticket's fields in the order of its columns: ``seq`` takes the series'
+    number, ``number`` a parameter (the prefix) and the number, every other field a
+    parameter."""
+    q = connection.ops.quote_name
+    insert_sql, fields = insert_statement(Ticket)
+    series = TicketSeries._meta.db_table
+    select = []
+    for field in fields:
+        if field.attname == "seq":
+            select.append(f"n.{q('last_number')}")
+        elif field.attname == "number":
+            last = f"n.{q('last_number')}"
+            select.append(
+                f"%s || CASE WHEN {last} < 1000 THEN lpad({last}::text, 3, '0') "
+                f"ELSE {last}::text END"
+            )
+        else:
+            select.append("%s")
+    sql = (
+        f"WITH n AS (INSERT INTO {q(series)} "
+        f"({q('outlet_id')}, {q('business_type_id')}, {q('day')}, {q('last_number')}) "
+        f"VALUES (%s, %s, %s, 1) "
+        f"ON CONFLICT ({q('outlet_id')}, {q('business_type_id')}, {q('day')}) "
+        f"DO UPDATE SET {q('last_number')} = {q(series)}.{q('last_number')} + 1 "
+        f"RETURNING {q('last_number')}), "
+        f"t AS ({insert_sql.split(' VALUES ')[0]} SELECT {', '.join(select)} FROM n "
+        f"RETURNING {columns(Ticket)}), {event} "
+        f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
+    )
+    return sql, fields
 
 
 def _issue_in_two_statements(
@@ -564,23 +622,6 @@ def _issue_in_two_statements(
     estimate = estimate_from(business_type, open_now, waiting, durations)
     _complete_ticket(ticket, business_type, day, 0, estimate)
     data = _issued_data(ticket, estimate)
-    q = connection.ops.quote_name
-    insert_sql, fields = insert_statement(Ticket)
-    series = TicketSeries._meta.db_table
-    select, params = [], []
-    for field in fields:
-        if field.attname == "seq":
-            select.append(f"n.{q('last_number')}")
-        elif field.attname == "number":
-            last = f"n.{q('last_number')}"
-            select.append(
-                f"%s || CASE WHEN {last} < 1000 THEN lpad({last}::text, 3, '0') "
-                f"ELSE {last}::text END"
-            )
-            params.append(business_type.prefix)
-        else:
-            select.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(ticket, True), connection))
     event, event_params = _event_from_t(
         {
             "kind": TicketEventKind.ISSUED.value,
@@ -590,17 +631,13 @@ def _issue_in_two_statements(
             "data": data,
         }
     )
-    sql = (
-        f"WITH n AS (INSERT INTO {q(series)} "
-        f"({q('outlet_id')}, {q('business_type_id')}, {q('day')}, {q('last_number')}) "
-        f"VALUES (%s, %s, %s, 1) "
-        f"ON CONFLICT ({q('outlet_id')}, {q('business_type_id')}, {q('day')}) "
-        f"DO UPDATE SET {q('last_number')} = {q(series)}.{q('last_number')} + 1 "
-        f"RETURNING {q('last_number')}), "
-        f"t AS ({insert_sql.split(' VALUES ')[0]} SELECT {', '.join(select)} FROM n "
-        f"RETURNING {columns(Ticket)}), {event} "
-        f"SELECT {columns(Ticket, 't')}, e.{q('id')} AS {q('event_id')} FROM t CROSS JOIN e"
-    )
+    sql, fields = _issue_write_sql(connection.vendor, event)
+    params = []
+    for field in fields:
+        if field.attname == "number":
+            params.append(business_type.prefix)
+        elif field.attname != "seq":
+            params.append(field.get_db_prep_save(field.pre_save(ticket, True), connection))
     all_params = [outlet.pk, business_type.pk, day, *params, *event_params]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
@@ -766,9 +803,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _call_context(counter: Counter, day: dt.date) -> tuple[CallContext | None, list[Any]]:
-    """The counter's state for a call and the outlet's waiting tickets of ``day`` (rows of
-    ``WAITING_FIELDS``, in order), in one statement: the counter's row joined to each."""
+@cache
+def _call_context_sql(vendor: str) -> str:
+    """``_call_context``'s statement (on ``vendor``)."""
     quote = connection.ops.quote_name
     waiting = ", ".join(f"w.{quote('id' if name == 'pk' else name)}" for name in WAITING_FIELDS)
     ticket = quote(Ticket._meta.db_table)
@@ -784,6 +821,13 @@ def _call_context(counter: Counter, day: dt.date) -> tuple[CallContext | None, l
         f"WHERE s.{quote('counter_id')} = %s "
         f"ORDER BY w.{quote('effective_at')}, w.{quote('id')}"
     )
+    return sql
+
+
+def _call_context(counter: Counter, day: dt.date) -> tuple[CallContext | None, list[Any]]:
+    """The counter's state for a call and the outlet's waiting tickets of ``day`` (rows of
+    ``WAITING_FIELDS``, in order), in one statement: the counter's row joined to each."""
+    sql = _call_context_sql(connection.vendor)
     params = [connection.ops.adapt_datefield_value(day), TicketState.WAITING.value, counter.pk]
     with rawsql.cursor() as cursor:
         cursor.execute(sql, params)
@@ -818,17 +862,22 @@ def check_can_call(state: CallContext | None, teller: Staff) -> CallContext:
     return state
 
 
-def _called_update(
-    ticket_id: int | str, counter: Counter, teller: Staff, now: dt.datetime
-) -> tuple[str, list[Any]]:
-    """``UPDATE`` the waiting ticket to called at ``counter`` (without its ``RETURNING``)."""
+@cache
+def _called_update_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    sql = (
+    return (
         f"UPDATE {quote(Ticket._meta.db_table)} SET {quote('state')} = %s, "
         f"{quote('counter_id')} = %s, {quote('teller_id')} = %s, {quote('called_at')} = %s, "
         f"{quote('started_at')} = NULL, {quote('recalls')} = 0 "
         f"WHERE {quote('id')} = %s AND {quote('state')} = %s"
     )
+
+
+def _called_update(
+    ticket_id: int | str, counter: Counter, teller: Staff, now: dt.datetime
+) -> tuple[str, list[Any]]:
+    """``UPDATE`` the waiting ticket to called at ``counter`` (without its ``RETURNING``)."""
+    sql = _called_update_sql(connection.vendor)
     params = [
         TicketState.CALLED.value,
         counter.pk,
@@ -1058,30 +1107,43 @@ def _update_statement(
     """``UPDATE`` the ticket at ``counter`` in one of ``states`` to ``values`` (without its
     ``RETURNING``); ``recall_below``: a recall, counted (``recalls + 1``) only while the ticket
     has been recalled fewer times than that."""
-    meta: Any = Ticket._meta
-    quote = connection.ops.quote_name
-    sets, params = [], []
-    for name, value in values.items():
-        field = meta.get_field(name)
+    sql, fields = _update_sql(
+        connection.vendor, tuple(values), len(states), recall_below is not None
+    )
+    params = []
+    for field, value in zip(fields, values.values(), strict=True):
         if field.is_relation and value is not None and not isinstance(value, int | str):
             value = value.pk
-        sets.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    recalls = quote("recalls")
+    params += [public_id, counter.outlet_id, counter.pk, *states]
     if recall_below is not None:
+        params.append(recall_below)
+    return sql, params
+
+
+@cache
+def _update_sql(
+    vendor: str, names: tuple[str, ...], states: int, recall: bool
+) -> tuple[str, tuple[Any, ...]]:
+    """``_update_statement``'s text (on ``vendor``) for these field names, so many states and
+    a recall or not; and the fields."""
+    meta: Any = Ticket._meta
+    quote = connection.ops.quote_name
+    fields = tuple(meta.get_field(name) for name in names)
+    sets = [f"{quote(field.column)} = %s" for field in fields]
+    recalls = quote("recalls")
+    if recall:
         sets.append(f"{recalls} = {recalls} + 1")
     counter_id = quote("counter_id")
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} "
         f"WHERE {quote('public_id')} = %s AND {quote('outlet_id')} = %s "
         f"AND ({counter_id} IS NULL OR {counter_id} = %s) "
-        f"AND {quote('state')} IN ({', '.join(['%s'] * len(states))})"
+        f"AND {quote('state')} IN ({', '.join(['%s'] * states)})"
     )
-    params += [public_id, counter.outlet_id, counter.pk, *states]
-    if recall_below is not None:
+    if recall:
         sql += f" AND {recalls} < %s"
-        params.append(recall_below)
-    return sql, params
+    return sql, fields
 
 
 def _updated(ticket: Ticket, counter: Counter) -> Ticket:

@@ -19,7 +19,6 @@ outlet reach Redis in the order of their numbers. Any other layer gets ``group_s
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from functools import cache
@@ -28,6 +27,8 @@ from typing import Any, Protocol
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from branchserve.core.cache import DirectConnection
 
 GROUP_PREFIX = "outlet."
 EVENT_MESSAGE = "queue.event"  # the channel-layer message type; the consumer's ``queue_event``
@@ -78,10 +79,9 @@ return number
 class RedisSequence:
     """Per-outlet counters in Redis, shared by every server process.
 
-    The numbering script runs on a connection of its own, one command at a time under a
-    lock, without redis-py's pool and retry layers: it runs after every queue action, and
-    those layers cost more than the round trip itself. A connection that fails is closed
-    and the next event opens a new one; a process forked from this one opens its own.
+    The numbering script runs on a ``DirectConnection`` of its own (``core/cache.py``),
+    without redis-py's client layers: it runs after every queue action, and those layers cost
+    about as much as the round trip itself.
     """
 
     def __init__(self, url: str) -> None:
@@ -91,9 +91,7 @@ class RedisSequence:
             url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
         )
         self._sha = hashlib.sha1(_NUMBER_AND_PUBLISH.encode()).hexdigest()
-        self._connection: Any = None
-        self._pid = 0
-        self._lock = threading.Lock()
+        self._direct = DirectConnection(self._redis.connection_pool)
 
     def _key(self, outlet_code: str) -> str:
         return f"branchserve:queue-seq:{outlet_code}"
@@ -105,43 +103,16 @@ class RedisSequence:
         value = self._redis.get(self._key(outlet_code))
         return int(value) if value is not None else 0
 
-    def _command(self, *args: Any) -> Any:
-        """One command on the sequence's own connection (the class docstring). A connection
-        the server has closed (Redis restarted) is replaced and the command sent again once:
-        the server closed it before it could run the command."""
-        from redis.exceptions import ConnectionError as Closed
-
-        if self._connection is None or self._pid != os.getpid():
-            self._connection = self._redis.connection_pool.make_connection()
-            self._pid = os.getpid()
-        for attempt in (1, 2):
-            try:
-                self._connection.send_command(*args)
-                reply = self._connection.read_response()
-            except Closed:
-                self._connection.disconnect()
-                if attempt == 2:
-                    raise
-            except Exception:
-                self._connection.disconnect()
-                raise
-            else:
-                break
-        if isinstance(reply, Exception):  # redis-py hands back error replies
-            raise reply
-        return reply
-
     def publish_numbered(self, outlet_code: str, channel: str, head: bytes) -> int:
         """Number the next event of the outlet and publish ``head`` + the number (packed as
         MessagePack) on ``channel``, in one step; returns the number."""
         from redis.exceptions import NoScriptError
 
         args = (2, self._key(outlet_code), channel, head)
-        with self._lock:
-            try:
-                return int(self._command("EVALSHA", self._sha, *args))
-            except NoScriptError:  # a restarted Redis: load the script again
-                return int(self._command("EVAL", _NUMBER_AND_PUBLISH, *args))
+        try:
+            return int(self._direct.command("EVALSHA", self._sha, *args))
+        except NoScriptError:  # a restarted Redis: load the script again
+            return int(self._direct.command("EVAL", _NUMBER_AND_PUBLISH, *args))
 
 
 @cache

@@ -2,8 +2,9 @@
 a change made through the app takes effect at once. A ``TransactionTestCase``: inside a
 ``TestCase``'s transaction nothing is cached."""
 
-from unittest import mock
+from unittest import mock, skipUnless
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.db import connection
@@ -138,7 +139,8 @@ class AuthCacheTest(TransactionTestCase):
             finally:
                 inside.pop()
 
-        return mock.patch.multiple(cache, get=recording_get, get_many=recording_get_many)
+        patches = {"get": recording_get, "get_many": recording_get_many}
+        return mock.patch.multiple(cache, **patches)
 
     def test_session_and_user_read_together_once_known(self):
         for _ in range(2):  # loads the user, then learns whose session this is
@@ -204,3 +206,27 @@ class AuthCacheTest(TransactionTestCase):
         self.outlet.code = "O13"
         self.outlet.save()
         self.assertEqual(self.queue("O13").status_code, 200)
+
+
+@skipUnless(settings.REDIS_URL, "needs Redis (REDIS_URL)")
+@override_settings(
+    CACHES={  # the production cache: Redis, shared by every process
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "branchserve.core.cache.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "branchserve-auth-cache-tests",
+        },
+    },
+)
+class RedisAuthCacheTest(AuthCacheTest):
+    """Every test of ``AuthCacheTest``, on Redis (reads on the cache's direct connection)."""
+
+    def test_reads_survive_a_closed_connection(self):
+        self.assertEqual(self.queue().status_code, 200)
+        client = caches["shared"]._cache
+        (direct,) = client._direct.values()
+        own_id = direct.command("CLIENT", "ID")
+        client.get_client(write=True).client_kill_filter(_id=own_id)  # as a restarted Redis
+        self.assertEqual(self.queue().status_code, 200)
+        self.assertNotEqual(direct.command("CLIENT", "ID"), own_id)

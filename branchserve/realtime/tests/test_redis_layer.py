@@ -81,9 +81,9 @@ class RedisDeliveryTest(SimpleTestCase):
         before = sequence().current(outlet)
         numbers = sequence()
         assert isinstance(numbers, RedisSequence)
-        own_id = numbers._command("CLIENT", "ID")
+        own_id = numbers._direct.command("CLIENT", "ID")
         redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_id=own_id)
         sent, received = self.deliver_one(outlet)
         self.assertEqual(sent["seq"], before + 1)  # numbered once: sent again, not twice
         self.assertEqual(received["event"], sent)
-        self.assertNotEqual(numbers._command("CLIENT", "ID"), own_id)  # a new connection
+        self.assertNotEqual(numbers._direct.command("CLIENT", "ID"), own_id)  # a new connection
