@@ -3,8 +3,8 @@
 A fresh database (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/
 branchserve_bench``, dropped and recreated) gets a province with outlets, each with one counter,
 a kiosk, a counter terminal and a teller logged in at it (a session), the counter open. The API
-is served by gunicorn (WSGI workers, ``DEBUG`` off; when Redis answers, the Redis channel layer,
-sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers)
+is served by granian (2 WSGI workers, ``DEBUG`` off; when Redis answers, the Redis channel
+layer, sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers)
 and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a client that does
 issue → call-next → start → finish, one whole cycle at each of its 4 outlets in turn. One
 operation = one HTTP request. A warm-up comes first: 5 seconds of cycles on other outlets, then
@@ -20,9 +20,13 @@ through Django's test client in this process, transactions as the server runs th
 ``pgbench`` with 8 clients, each at its own outlet; ``raw_sql_ops_per_s`` = 4 × cycles per
 second, ``ratio_to_raw_sql`` = ``ops_per_s / raw_sql_ops_per_s``.
 
+``cpu_ms_per_op`` is the CPU time the whole machine spent busy during the measured run, per
+operation: server, PostgreSQL, Redis and wrk together. On a shared machine it varies less than
+throughput does, which makes it the figure to compare two versions by.
+
 Prints one JSON line on stdout (progress on stderr). Needs ``wrk`` and ``pgbench`` (Debian:
-``apt-get install wrk postgresql-client``).
-``python bench/queue_load.py [--workers N] [--threads N] [--duration S] [--warmup S]``.
+``apt-get install wrk postgresql-client``). ``python bench/queue_load.py [--server granian|
+gunicorn] [--workers N] [--threads N] [--duration S] [--warmup S]``.
 """
 
 from __future__ import annotations
@@ -402,16 +406,43 @@ def run_pgbench(pgbench: str, url: str, script: str, seconds: int) -> float:
 # -- the server and wrk ------------------------------------------------------------------------
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (not idle or waiting for I/O) so far: per
+    operation, a measure that depends less on the machine's other load than throughput does."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, int]:
-    port = free_port()
+def server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
+    """The command line of the WSGI server serving the API (docs/production.md)."""
+    program = str(Path(sys.executable).parent / server)
+    if server == "granian":
+        return [
+            program,
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "branchserve.wsgi:application",
+        ]
     command = [
-        str(Path(sys.executable).parent / "gunicorn"),
+        program,
         "branchserve.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
@@ -422,6 +453,14 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, 
     ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
+    return command
+
+
+def start_server(env: dict[str, str], server: str, workers: int, threads: int) -> tuple[Any, int]:
+    port = free_port()
+    command = server_command(server, port, workers, threads)
+    if not Path(command[0]).exists():
+        raise SystemExit(f"{server} is not installed in this environment (pip install {server})")
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -435,7 +474,7 @@ def start_server(env: dict[str, str], workers: int, threads: int) -> tuple[Any, 
             return server, port
     server.terminate()
     server.wait(timeout=30)
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{command[0]} did not start")
 
 
 def run_wrk(
@@ -515,9 +554,15 @@ def check_database(issued_ids: list[str]) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # 4 sync workers: the steadiest on the 2-core bench machine (docs/production.md).
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads (gthread if > 1)")
+    # granian with 2 workers: the fastest on the 2-core bench machine (docs/production.md).
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker")
+    parser.add_argument(
+        "--server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="the WSGI server (gunicorn, for comparison, is not installed with branchserve)",
+    )
     parser.add_argument("--duration", type=int, default=15, help="measured seconds")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
@@ -566,9 +611,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="queue_load-") as tmp:
         workdir = Path(tmp)
-        server, port = start_server(env, args.workers, args.threads)
+        server, port = start_server(env, args.server, args.workers, args.threads)
         try:
-            log(f"gunicorn on :{port}, {args.workers} workers × {args.threads} threads")
+            log(f"{args.server} on :{port}, {args.workers} workers × {args.threads} threads")
             log(f"warm-up {args.warmup} s")
             _warm, warm_ids, _notes = run_wrk(wrk, port, WARMUP_IDX, args.warmup, "warmup", workdir)
             touched, _ids, touch_notes = run_wrk(
@@ -577,7 +622,9 @@ def main() -> None:
             if touched["failed"]:
                 raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
             log(f"measuring {args.duration} s")
+            busy = busy_cpu_seconds()
             run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+            busy = busy_cpu_seconds() - busy
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -602,8 +649,10 @@ def main() -> None:
                 "raw_sql_ops_per_s": round(raw_ops, 1),
                 "ratio_to_raw_sql": round(ops / raw_ops, 3),
                 "failed_requests": run["failed"] + run["socket_errors"] + run["timeouts"],
+                "cpu_ms_per_op": round(busy * 1000 / max(run["ok"], 1), 3),
                 "cycles": run["cycles"],
                 "sql_statements_per_op": statements,
+                "server": args.server,
                 "workers": args.workers,
                 "threads": args.threads,
                 "redis": with_redis,

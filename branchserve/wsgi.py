@@ -1,4 +1,4 @@
-"""WSGI entry point: the JSON API and pages on sync workers (e.g. gunicorn) in production.
+"""WSGI entry point: the JSON API and pages on WSGI workers (granian) in production.
 
 ``/api/`` runs under the API's own middleware stack (``branchserve/core/handlers.py``).
 """

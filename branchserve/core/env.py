@@ -42,7 +42,7 @@ def database_from_url(url: str) -> dict[str, object]:
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
             # A ``SELECT 1`` before each request's first query, so that a connection broken
-            # since the last request is replaced instead of failing. The API's gunicorn workers
+            # since the last request is replaced instead of failing. The API's WSGI workers
             # turn it off (DATABASE_HEALTH_CHECKS=0, docs/production.md): a broken connection
             # then fails one request with a 503 to retry, and is replaced after it.
             "CONN_HEALTH_CHECKS": env_bool("DATABASE_HEALTH_CHECKS", True),

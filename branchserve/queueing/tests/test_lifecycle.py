@@ -1,11 +1,15 @@
 """A ticket's life through the API: every transition, and every invalid one refused with a
 4xx that changes nothing."""
 
+import json
+
 from django.test import override_settings
+from ninja.responses import NinjaJSONEncoder
 
 from branchserve.devices.choices import DeviceKind
 from branchserve.queueing.choices import CounterStatus, TicketEventKind, TicketState
 from branchserve.queueing.models import CounterEvent, CounterSession, CounterState, Ticket
+from branchserve.queueing.schemas import CallOut, TicketOut
 from branchserve.queueing.tests.base import QueueTestCase
 
 
@@ -65,6 +69,22 @@ class LifecycleTest(QueueTestCase):
         self.assertEqual(event.staff.user, self.bob)
         self.assertEqual(event.counter, self.c11_1)
         self.assertIsNotNone(event.device)
+
+    def test_answers_are_their_schemas_exactly(self):
+        """The ticket answers are built without validation (schemas.py): each is exactly what
+        validating it again gives, key for key and in JSON."""
+        ticket = self.take()
+        self.post("/api/v1/counters/O11-1/open")
+        called = self.post("/api/v1/counters/O11-1/call-next").json()
+        started = self.post(f"/api/v1/tickets/{ticket['ticket_id']}/start").json()
+        for schema, answer in ((TicketOut, ticket), (CallOut, called), (TicketOut, started)):
+            again = json.dumps(schema.model_validate(answer).model_dump(), cls=NinjaJSONEncoder)
+            self.assertEqual(json.loads(again), answer)
+        self.assertEqual(set(started), set(TicketOut.model_fields))
+        self.assertEqual(started["tier"], "ordinary")
+        self.assertEqual(started["state"], "serving")
+        self.assertRegex(started["issued_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+        self.assertEqual(called["ticket"]["counter"], "O11-1")
 
     def test_recall_up_to_the_limit_then_no_show(self):
         tid = self.take()["ticket_id"]
