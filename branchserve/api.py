@@ -102,10 +102,12 @@ def _mount_routers() -> None:
     from branchserve.queueing.boards_api import router as boards_router
     from branchserve.rectification.api import router as rectification_router
 
+    # The queue's routes first: URLs are matched in this order, and theirs are the requests
+    # that come by the thousand (kiosks and counter terminals).
+    api.add_router("/", queueing_router)
     api.add_router("/", org_router)
     api.add_router("/", devices_router)
     api.add_router("/", audit_router)
-    api.add_router("/", queueing_router)
     api.add_router("/", boards_router)
     api.add_router("/", planning_router)
     api.add_router("/", evaluations_router)
