@@ -24,7 +24,7 @@ attribute read through ``django.db.connection`` is a lookup in a context-local m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any, TypeVar
 
@@ -64,7 +64,8 @@ def cursor() -> AbstractContextManager[CursorWrapper]:
         with connection.wrap_database_errors:
             hot = _hot_cursor(connection, raw)
         connection._branchserve_hot = hot  # type: ignore[attr-defined]
-    return _Open(connection._prepare_cursor(hot))  # type: ignore[attr-defined]
+    # Entered, the wrapper; left, nothing happens: the cursor stays open for the next one.
+    return nullcontext(connection._prepare_cursor(hot))  # type: ignore[attr-defined]
 
 
 def _hot_cursor(connection: BaseDatabaseWrapper, raw: Any) -> Any:
@@ -76,21 +77,6 @@ def _hot_cursor(connection: BaseDatabaseWrapper, raw: Any) -> Any:
     if raw.info.parameter_status("TimeZone") == connection.timezone_name:
         hot.adapters.register_loader("timestamptz", TimestamptzLoader)
     return hot
-
-
-class _Open:
-    """A cursor wrapper as a context manager that leaves its cursor open (``cursor``)."""
-
-    __slots__ = ("wrapper",)
-
-    def __init__(self, wrapper: CursorWrapper) -> None:
-        self.wrapper = wrapper
-
-    def __enter__(self) -> CursorWrapper:
-        return self.wrapper
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
 
 
 def _connection() -> BaseDatabaseWrapper:

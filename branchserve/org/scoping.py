@@ -213,7 +213,7 @@ def _version_key(user_id: Any) -> str:
     return f"{AUTH_CACHE_PREFIX}version:{user_id}"
 
 
-def _cache() -> BaseCache:
+def shared_cache() -> BaseCache:
     """The cache every process shares: ``"shared"`` (Redis) if configured, else ``"default"``."""
     return caches["shared" if "shared" in settings.CACHES else "default"]
 
@@ -237,7 +237,7 @@ def cached_user_and(user_id: Any, keys: list[str]) -> tuple[Any | None, tuple[in
     """``cached_user``, and the values of other keys of the same cache (None where missing),
     read in the same round trip."""
     wanted = [_entry_key(user_id), _version_key(user_id), _GLOBAL_VERSION, *keys]
-    values = _cache().get_many(wanted)
+    values = shared_cache().get_many(wanted)
     versions = (int(values.get(_GLOBAL_VERSION, 0)), int(values.get(_version_key(user_id), 0)))
     also = [values.get(key) for key in keys]
     entry = values.get(_entry_key(user_id))
@@ -249,21 +249,16 @@ def cached_user_and(user_id: Any, keys: list[str]) -> tuple[Any | None, tuple[in
     return user, versions, also
 
 
-def shared_cache() -> BaseCache:
-    """The cache the logged-in users are kept in (``_cache``)."""
-    return _cache()
-
-
 def remember_user(user: Any, versions: tuple[int, int]) -> None:
     """Cache ``user`` with its staff row and today's scope, under ``versions`` (see above)."""
     getattr(user, "staff", None)  # loads the relation (or notes its absence) on the instance
     day = timezone.localdate()
     scope_for(user)
-    _cache().set(_entry_key(user.pk), (versions, day, user), timeout=24 * 3600)
+    shared_cache().set(_entry_key(user.pk), (versions, day, user), timeout=24 * 3600)
 
 
 def _bump(key: str) -> None:
-    cache = _cache()
+    cache = shared_cache()
     try:
         cache.incr(key)
     except ValueError:  # not there (yet, or evicted): any value differs from the missing 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -14,6 +16,19 @@ from django.db import close_old_connections
 from branchserve.asgi import application as asgi_application
 from branchserve.core.testing import BaseTestCase
 from branchserve.wsgi import application as wsgi_application
+
+
+@contextmanager
+def keeping_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: a request's signals must not close the test's connection
+    (and with it the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 class EntryPointTests(BaseTestCase):
@@ -45,15 +60,8 @@ class EntryPointTests(BaseTestCase):
         for name, value in headers.items():
             environ["HTTP_" + name.upper()] = value
         started: list[Any] = []
-        # As Django's test client does: the request's signals must not close the test's
-        # connection (and with it the test's transaction).
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
+        with keeping_the_test_connection():
             body = b"".join(wsgi_application(environ, lambda s, h, e=None: started.append((s, h))))
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
         status, header_list = started[0]
         content_type = dict(header_list).get("Content-Type", "")
         payload = json.loads(body) if content_type.startswith("application/json") else body
@@ -108,14 +116,9 @@ class EntryPointTests(BaseTestCase):
             await app.receive_output(5)  # the body
             return start["status"], dict(start["headers"])
 
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
+        with keeping_the_test_connection():
             api_status, api_headers = async_to_sync(get)("/api/v1/outlets/O11/queue")
             page_status, page_headers = async_to_sync(get)("/login/")
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
         self.assertEqual(api_status, 401)
         self.assertNotIn(b"X-Frame-Options", api_headers)
         self.assertEqual(page_status, 200)
