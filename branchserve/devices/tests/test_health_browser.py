@@ -122,6 +122,21 @@ class BrowserCase(HealthTestCase):
             page.wait_for_timeout(50)
         self.fail(f"{len(self.beats)} heartbeats, expected {count}")
 
+    def wait_for_answer(self, page: Any) -> None:
+        """Wait until the page has handled the answer to its latest beat: it schedules the
+        next beat only then, so the test's clock must not run before."""
+        handled = """() => {
+            const last = window.BranchserveHeartbeat.last();
+            if (last === null || last === window.answerSeen) return false;
+            window.answerSeen = last;
+            return true;
+        }"""
+        for _ in range(50):
+            if page.evaluate(handled):
+                return
+            page.wait_for_timeout(50)
+        self.fail("the page did not handle the heartbeat's answer")
+
 
 class HeartbeatScriptTest(BrowserCase):
     def setUp(self) -> None:
@@ -162,11 +177,14 @@ class HeartbeatScriptTest(BrowserCase):
         self.answer["status"] = 0
         page = self.kiosk_page(token)
         self.wait_for_beats(page, 1)
+        self.wait_for_answer(page)
         page.clock.run_for(3_000)  # the first retry comes within 2 s ± jitter, not 30 s
         self.wait_for_beats(page, 2)
+        self.wait_for_answer(page)
         self.answer["status"] = 503
         page.clock.run_for(6_000)
         self.wait_for_beats(page, 3)
+        self.wait_for_answer(page)
         self.answer["status"] = 200
         page.clock.run_for(30_000)
         self.wait_for_beats(page, 4)
