@@ -66,6 +66,8 @@ API_MIDDLEWARE = [
     "branchserve.core.middleware.LanguageCookieMiddleware",
     "branchserve.core.middleware.AuthenticationMiddleware",
 ]
+# Requests served without URL resolution and ninja's request layer (branchserve/core/handlers.py).
+API_DIRECT_ROUTES = ["branchserve.queueing.api.DIRECT_ROUTES"]
 
 ROOT_URLCONF = "branchserve.urls"
 WSGI_APPLICATION = "branchserve.wsgi.application"

@@ -19,13 +19,17 @@ Every endpoint gets a ``ScopeCase`` in its app's ``tests/test_scoping.py``;
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 from django.test import Client, TestCase
 from django.urls import resolve
 
@@ -47,8 +51,88 @@ def make_staff(username: str, name: str, role: str, unit: OrgUnit, **user_fields
     return staff
 
 
+@contextmanager
+def keeping_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: a request's signals must not close the test's connection
+    (and with it the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@dataclass
+class WsgiResponse:
+    """What ``call_wsgi`` got back, answering like the test client's responses."""
+
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+
+def call_wsgi(
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    cookies: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> WsgiResponse:
+    """One request through ``branchserve.wsgi.application``, as a WSGI server sends it."""
+    from branchserve.wsgi import application
+
+    path, _sep, query = path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method.upper(),
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "testserver",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if cookies:
+        environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    started: list[Any] = []
+    with keeping_the_test_connection():
+        result = application(environ, lambda s, h, e=None: started.append((s, h)))
+        try:
+            content = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+    status, header_list = started[0]
+    return WsgiResponse(int(status.split()[0]), dict(header_list), content)
+
+
 class BaseTestCase(TestCase):
-    """One organisation for every test; ``self.<username>`` is the ``User``."""
+    """One organisation for every test; ``self.<username>`` is the ``User``.
+
+    ``api_through_wsgi = True`` sends ``self.api``'s requests through the WSGI application (its
+    direct routes included: ``core/handlers.py``) instead of Django's test client.
+    """
+
+    api_through_wsgi: ClassVar[bool] = False
 
     province: OrgUnit
     business_department: OrgUnit
@@ -129,6 +213,20 @@ class BaseTestCase(TestCase):
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Device {token}"
+        if self.api_through_wsgi:
+            # As the pages send it: the session, and the CSRF token in a cookie and a header.
+            csrf = "T" * 32
+            cookies = {settings.CSRF_COOKIE_NAME: csrf}
+            session = client.cookies.get(settings.SESSION_COOKIE_NAME)
+            if session is not None:
+                cookies[session.key] = session.value
+            return call_wsgi(
+                method,
+                url,
+                body=b"" if data is None else json.dumps(data).encode(),
+                cookies=cookies,
+                headers={"X-CSRFToken": csrf, **all_headers},
+            )
         kwargs: dict[str, Any] = {"headers": all_headers}
         if data is not None:
             kwargs["data"] = json.dumps(data)
@@ -185,7 +283,8 @@ class ScopingTestMixin:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        REGISTRY.extend(cls.cases)
+        if "cases" in cls.__dict__:  # not again for a subclass running the same cases
+            REGISTRY.extend(cls.cases)
 
     def _call(self, case: ScopeCase, user: str | None, token: str | None) -> Any:
         tc: Any = self

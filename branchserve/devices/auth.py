@@ -75,6 +75,10 @@ class DeviceAuth(AuthBase):
         # Whether authenticating notes the device's ``last_seen_at`` (the heartbeat does it).
         self.touch = touch
 
+    def applies(self, request: HttpRequest) -> bool:
+        """Whether the request carries a device token (``__call__`` then answers or raises)."""
+        return token_from_header(request.META.get("HTTP_AUTHORIZATION")) is not None
+
     def __call__(self, request: HttpRequest) -> Device | None:
         header = request.META.get("HTTP_AUTHORIZATION")  # without building request.headers
         token = token_from_header(header)

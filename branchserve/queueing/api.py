@@ -25,6 +25,7 @@ from django.http import Http404, HttpRequest
 from ninja import Header, Router, Status
 from ninja.errors import AuthenticationError
 
+from branchserve.core.handlers import DirectRoute
 from branchserve.devices.auth import (
     DEVICE_OR_STAFF,
     counter_actor,
@@ -365,3 +366,20 @@ def cancel(request: HttpRequest, ticket_id: str, body: CancelIn | None = None) -
         outlet, ticket_id, note=body.note if body else "", staff=staff, device=device
     )
     return TicketOut.of(ticket)
+
+
+# What kiosks and counter terminals send all day long, with their device tokens: served
+# without URL resolution and ninja's request layer (``branchserve/core/handlers.py``), through
+# the views above. Without a device token (staff) they go the usual way.
+def _direct(view: Any, **options: Any) -> DirectRoute:
+    return DirectRoute(router, view, auth=device_auth, applies=device_auth.applies, **options)
+
+
+DIRECT_ROUTES = [
+    _direct(issue_ticket, body=IssueIn, headers={"idempotency_key": "Idempotency-Key"}),
+    _direct(call_next),
+    _direct(recall),
+    _direct(start),
+    _direct(no_show),
+    _direct(finish),
+]

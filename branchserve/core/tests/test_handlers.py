@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from branchserve.asgi import application as asgi_application
-from branchserve.core.testing import BaseTestCase
-from branchserve.wsgi import application as wsgi_application
-
-
-@contextmanager
-def keeping_the_test_connection() -> Iterator[None]:
-    """As Django's test client does: a request's signals must not close the test's connection
-    (and with it the test's transaction)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+from branchserve.core.testing import BaseTestCase, call_wsgi, keeping_the_test_connection
 
 
 class EntryPointTests(BaseTestCase):
@@ -36,36 +16,10 @@ class EntryPointTests(BaseTestCase):
         self, method: str, path: str, *, cookies: dict[str, str] | None = None, **headers: str
     ) -> tuple[int, dict[str, str], Any]:
         """One request through ``branchserve.wsgi.application``, as a WSGI server sends it."""
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "testserver",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": "2",
-            "wsgi.input": io.BytesIO(b"{}"),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": io.StringIO(),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if cookies:
-            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        for name, value in headers.items():
-            environ["HTTP_" + name.upper()] = value
-        started: list[Any] = []
-        with keeping_the_test_connection():
-            body = b"".join(wsgi_application(environ, lambda s, h, e=None: started.append((s, h))))
-        status, header_list = started[0]
-        content_type = dict(header_list).get("Content-Type", "")
-        payload = json.loads(body) if content_type.startswith("application/json") else body
-        return int(status.split()[0]), dict(header_list), payload
+        response = call_wsgi(method, path, body=b"{}", cookies=cookies, headers=headers)
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        payload = response.json() if is_json else response.content
+        return response.status_code, response.headers, payload
 
     def test_api_runs_under_the_short_stack(self) -> None:
         status, headers, payload = self.wsgi("GET", "/api/v1/outlets/O11/queue")

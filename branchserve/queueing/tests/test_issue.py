@@ -205,3 +205,9 @@ class EstimateTest(QueueTestCase):
         ticket = self.issue("A", minutes=1)
         self.assertEqual(ticket.estimated_wait_s, 0)
         self.assertEqual(ticket.events.get().data["open_counters"], 1)
+
+
+class IdempotencyThroughWsgiTest(IdempotencyTest):
+    """The same, through the WSGI application (a kiosk's issue takes its direct route)."""
+
+    api_through_wsgi = True

@@ -382,3 +382,11 @@ class LifecycleTest(QueueTestCase):
 
     def test_events_kinds_are_known(self):
         self.assertIn("called", TicketEventKind.values)
+
+
+class LifecycleThroughWsgiTest(LifecycleTest):
+    """Every test above again, through the WSGI application the API workers serve: issue,
+    call-next, recall, start, no-show and finish from devices take its direct routes
+    (``core/handlers.py``), the rest the usual way."""
+
+    api_through_wsgi = True

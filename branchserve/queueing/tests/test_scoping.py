@@ -206,3 +206,14 @@ class WrongDeviceKindTest(QueueTestCase):
         token = self.terminal(self.c11_1)
         response = self.api("POST", "/api/v1/counters/O11-1/call-next", token=token)
         self.assertEqual(response.status_code, 401)
+
+
+class QueueScopingThroughWsgiTest(QueueScopingTest):
+    """The same cases through the WSGI application, where the device requests of the counter
+    and the kiosk take their direct routes (``core/handlers.py``)."""
+
+    api_through_wsgi = True
+
+
+class WrongDeviceKindThroughWsgiTest(WrongDeviceKindTest):
+    api_through_wsgi = True
