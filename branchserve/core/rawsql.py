@@ -17,18 +17,21 @@ reads ``timestamptz`` columns with psycopg's own (compiled) loader instead of Dj
 subclass of it: the values are the same (Django sets the session's time zone to its own, and
 psycopg returns that zone), at a fraction of the cost.
 
-Each helper looks Django's connection up once (``connections[DEFAULT_DB_ALIAS]``): every
-attribute read through ``django.db.connection`` is a lookup in a context-local mapping.
+Each helper looks Django's connection up once (``connections[DEFAULT_DB_ALIAS]``, also
+``database()``): every attribute read through ``django.db.connection`` is a lookup in a
+context-local mapping. ``prep`` is a field's ``get_db_prep_save`` without its layers for the
+plain values the hot path writes, and ``new`` a model's ``__init__`` without its descriptors.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model, signals
@@ -83,6 +86,105 @@ def _connection() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
+database = _connection  # Django's default connection, looked up once
+
+
+# Field classes whose ``get_db_prep_save`` gives back a value of exactly this type unchanged
+# (on every backend: ``adapt_integerfield_value`` is the identity), and None as None.
+_SAME = {
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.BooleanField: bool,
+}
+
+
+@cache
+def _prep_kind(field: Field[Any, Any]) -> Any:
+    """What ``prep`` may skip for ``field``: the type kept as is, ``"datetime"``, or None."""
+    if isinstance(field, models.ForeignKey) and not field.one_to_one:
+        return _prep_kind(field.target_field)
+    if type(field) in (models.AutoField, models.BigAutoField):
+        return int
+    if type(field) is models.DateTimeField:
+        return "datetime"
+    return _SAME.get(type(field))
+
+
+def prep(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
+    """``field.get_db_prep_save(value, connection)``: the same value, without Django's layers
+    of preparation for a value they would hand back as is (a ``str`` for a ``CharField``, an
+    ``int`` for an integer field or a foreign key to one, None) or only adapt (an aware
+    ``datetime``). Any other value goes through ``get_db_prep_save`` itself."""
+    kind = _prep_kind(field)
+    if kind is not None:
+        if value is None or type(value) is kind:
+            return value
+        if kind == "datetime" and type(value) is dt.datetime and value.tzinfo is not None:
+            return connection.ops.adapt_datetimefield_value(value)
+    return field.get_db_prep_save(value, connection)
+
+
+def new(model: type[M], **values: Any) -> M:
+    """``model(**values)`` (fields by name, ``pk`` for the primary key, related objects for
+    foreign keys) for a model whose instances ``_reader`` lets be built without ``__init__``:
+    the same attribute values, related objects cached as ``__init__`` caches them, and each
+    field not given its default. Other models go through ``__init__``."""
+    meta: Any = model._meta
+    if not _reader(model, _connection().vendor, "")[3] or not _plain_relations(model):
+        return model(**values)
+    if "pk" in values:
+        values[meta.pk.name] = values.pop("pk")
+    obj = model.__new__(model)
+    state = ModelState()
+    obj.__dict__["_state"] = state
+    for field in meta.concrete_fields:
+        if field.name in values:
+            value = values.pop(field.name)
+            if field.is_relation:
+                obj.__dict__[field.attname] = None if value is None else value.pk
+                state.fields_cache[field.name] = value
+                continue
+        elif field.attname in values:
+            value = values.pop(field.attname)
+        else:
+            value = field.get_default()
+        obj.__dict__[field.attname] = value
+    if values:
+        raise TypeError(f"{model.__name__} has no field named {', '.join(values)}")
+    return obj
+
+
+def relate(obj: Model, **related: Any) -> None:
+    """``obj.<name> = value`` for foreign keys of ``obj`` (related objects or None), as the
+    descriptor sets them (the id and the cached object), without its checks."""
+    meta: Any = type(obj)._meta
+    if not _plain_relations(type(obj)):
+        for name, value in related.items():
+            setattr(obj, name, value)
+        return
+    cache = obj._state.fields_cache
+    for name, value in related.items():
+        obj.__dict__[meta.get_field(name).attname] = None if value is None else value.pk
+        cache[name] = value
+
+
+@cache
+def _plain_relations(model: type[Model]) -> bool:
+    """Whether every relation of ``model`` is a plain foreign key (not one-to-one, which also
+    sets the other side's cache)."""
+    meta: Any = model._meta
+    return all(
+        isinstance(f, models.ForeignKey) and not f.one_to_one
+        for f in meta.concrete_fields
+        if f.is_relation
+    )
+
+
 def insert_statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...]]:
     """``INSERT INTO table (columns) VALUES (%s, …) RETURNING pk`` for ``model``, and its
     fields in the order of the columns (every concrete field but the primary key)."""
@@ -105,7 +207,7 @@ def insert_row(obj: Model) -> None:
     """``INSERT`` one new model instance (no signals, as ``bulk_create``); sets its pk."""
     connection = _connection()
     sql, fields = _insert(type(obj), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    values = [prep(f, f.pre_save(obj, True), connection) for f in fields]
     with cursor() as hot:
         hot.execute(sql, values)
         row = hot.fetchone()
@@ -124,7 +226,7 @@ def update_row(model: type[Model], pk: Any, values: dict[str, Any]) -> None:
     for field, value in zip(fields, values.values(), strict=True):
         if field.is_relation and value is not None and not isinstance(value, int | str):
             value = value.pk
-        params.append(field.get_db_prep_save(value, connection))
+        params.append(prep(field, value, connection))
     sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with cursor() as hot:
         hot.execute(

@@ -523,9 +523,10 @@ def _event_from_t(
     ``WITH`` statement whose ``t`` returns the ticket just written: the event's ``values`` by
     field name (model instances or keys), its ``data`` among them or as SQL over ``t``
     (``data_sql``); it returns ``returning`` (default: its id)."""
-    sql, fields = _event_sql(connection.vendor, tuple(values), data_sql, returning)
+    db = rawsql.database()
+    sql, fields = _event_sql(db.vendor, tuple(values), data_sql, returning)
     params = [
-        field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection)
+        rawsql.prep(field, value.pk if isinstance(value, Model) else value, db)
         for field, value in zip(fields, values.values(), strict=True)
     ]
     return sql, params
@@ -631,13 +632,14 @@ def _issue_in_two_statements(
             "data": data,
         }
     )
-    sql, fields = _issue_write_sql(connection.vendor, event)
+    db = rawsql.database()
+    sql, fields = _issue_write_sql(db.vendor, event)
     params = []
     for field in fields:
         if field.attname == "number":
             params.append(business_type.prefix)
         elif field.attname != "seq":
-            params.append(field.get_db_prep_save(field.pre_save(ticket, True), connection))
+            params.append(rawsql.prep(field, field.pre_save(ticket, True), db))
     all_params = [outlet.pk, business_type.pk, day, *params, *event_params]
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
@@ -650,9 +652,9 @@ def _issue_in_two_statements(
         return Issued(existing, False)
     stored, event_id = rows[0][0], rows[0][1]
     stored.business_type = business_type
-    row = TicketEvent(
-        pk=event_id, ticket=stored, outlet=outlet, kind=TicketEventKind.ISSUED, at=now,
-        staff=staff, device=device, data=data,
+    row = rawsql.new(
+        TicketEvent, pk=event_id, ticket=stored, outlet=outlet, kind=TicketEventKind.ISSUED,
+        at=now, staff=staff, device=device, data=data,
     )  # fmt: skip
     row._state.adding = False
     _publish_issued(outlet, row, estimate)
@@ -898,9 +900,10 @@ def _called_event(
     record: dict[str, Any],
     pk: int | None = None,
 ) -> TicketEvent:
-    ticket.counter, ticket.teller = counter, teller
+    rawsql.relate(ticket, counter=counter, teller=teller)
     _attach_business_type(ticket, counter.outlet)
-    row = TicketEvent(
+    row = rawsql.new(
+        TicketEvent,
         pk=pk,
         ticket=ticket,
         outlet_id=ticket.outlet_id,
@@ -967,7 +970,7 @@ def _called_in_one_statement(
     )
     params += event_params
     strategy = state.get_field("strategy_state")
-    params += [strategy.get_db_prep_save(strategy_state.to_dict(), connection), counter.pk]
+    params += [rawsql.prep(strategy, strategy_state.to_dict(), rawsql.database()), counter.pk]
     rows = fetch_joined(sql, params, Ticket, extra=1)
     if not rows:
         return None
@@ -1107,14 +1110,13 @@ def _update_statement(
     """``UPDATE`` the ticket at ``counter`` in one of ``states`` to ``values`` (without its
     ``RETURNING``); ``recall_below``: a recall, counted (``recalls + 1``) only while the ticket
     has been recalled fewer times than that."""
-    sql, fields = _update_sql(
-        connection.vendor, tuple(values), len(states), recall_below is not None
-    )
+    db = rawsql.database()
+    sql, fields = _update_sql(db.vendor, tuple(values), len(states), recall_below is not None)
     params = []
     for field, value in zip(fields, values.values(), strict=True):
         if field.is_relation and value is not None and not isinstance(value, int | str):
             value = value.pk
-        params.append(field.get_db_prep_save(value, connection))
+        params.append(rawsql.prep(field, value, db))
     params += [public_id, counter.outlet_id, counter.pk, *states]
     if recall_below is not None:
         params.append(recall_below)
@@ -1147,7 +1149,7 @@ def _update_sql(
 
 
 def _updated(ticket: Ticket, counter: Counter) -> Ticket:
-    ticket.counter = counter
+    rawsql.relate(ticket, counter=counter)
     _attach_business_type(ticket, counter.outlet)
     return ticket
 
@@ -1201,8 +1203,13 @@ def _transition_in_one_statement(
     if not rows:
         return None
     ticket, row = rows[0]
-    row.ticket = _updated(ticket, counter)
-    row.staff, row.device, row.counter = event["staff"], event["device"], counter
+    rawsql.relate(
+        row,
+        ticket=_updated(ticket, counter),
+        staff=event["staff"],
+        device=event["device"],
+        counter=counter,
+    )
     return ticket, row
 
 
