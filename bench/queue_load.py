@@ -3,13 +3,14 @@
 A fresh database (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/
 branchserve_bench``, dropped and recreated) gets a province with outlets, each with one counter,
 a kiosk, a counter terminal and a teller logged in at it (a session), the counter open. The API
-is served by granian (2 WSGI workers, ``DEBUG`` off; when Redis answers, the Redis channel
-layer, sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers)
-and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a client that does
-issue → call-next → start → finish, one whole cycle at each of its 4 outlets in turn. One
-operation = one HTTP request. A warm-up comes first: 5 seconds of cycles on other outlets, then
-3 seconds of reads of the measured outlets' queues with their kiosks' and terminals' tokens, so
-that every server process has seen every device once, as in a day's steady state.
+is served by granian (3 WSGI workers of 2 threads each, ``DEBUG`` off; when Redis answers,
+the Redis channel layer, sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs
+the API workers) and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a
+client that does issue → call-next → start → finish, one whole cycle at each of its 4 outlets
+in turn. One operation = one HTTP request. A warm-up comes first: 5 seconds of cycles on other
+outlets, then 3 seconds of reads of the measured outlets' queues with their kiosks' and
+terminals' tokens, so that every server process has seen every device once, as in a day's
+steady state.
 
 Then the database is checked: ``duplicate_calls`` = tickets with more than one ``called`` event
 (recalls are another kind), ``lost_tickets`` = tickets whose issue answered 201 to wrk but that
@@ -554,8 +555,8 @@ def check_database(issued_ids: list[str]) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # granian with 2 workers: the fastest on the 2-core bench machine (docs/production.md).
-    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    # granian, 3 workers of 2 threads: the fastest on the 2-core machine (docs/production.md).
+    parser.add_argument("--workers", type=int, default=3, help="server worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     parser.add_argument(
         "--server",

@@ -17,6 +17,7 @@ from django.contrib import auth
 from django.contrib.auth.middleware import (
     AuthenticationMiddleware as DjangoAuthenticationMiddleware,
 )
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -89,6 +90,8 @@ def cached_get_user(request: HttpRequest) -> Any:
     password change, which also invalidates the entry, logs other sessions out). Anything
     unusual falls back to Django's own ``get_user``.
     """
+    if request.session.session_key is None:  # no session cookie: what get_user would say
+        return AnonymousUser()
     if not auth_cache_enabled():
         return auth.get_user(request)
     prefetched = _read_session_with_user(request.session)

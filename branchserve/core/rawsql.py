@@ -89,44 +89,55 @@ def _connection() -> BaseDatabaseWrapper:
 database = _connection  # Django's default connection, looked up once
 
 
-# Field classes whose ``get_db_prep_save`` gives back a value of exactly this type unchanged
-# (on every backend: ``adapt_integerfield_value`` is the identity), and None as None.
-_SAME = {
-    models.CharField: str,
-    models.TextField: str,
-    models.IntegerField: int,
-    models.BigIntegerField: int,
-    models.SmallIntegerField: int,
-    models.PositiveIntegerField: int,
-    models.PositiveSmallIntegerField: int,
-    models.BooleanField: bool,
+# What ``get_db_prep_save`` does with a plain value (None stays None): hands back a ``str``
+# or ``bool`` as is; passes an ``int`` through ``adapt_integerfield_value`` (on PostgreSQL it
+# wraps it in the column's integer type, for server-side parameters), or, for an automatic
+# primary key, through ``validate_autopk_value``; adapts an aware ``datetime``.
+_KINDS: dict[type[Any], tuple[type[Any], str]] = {
+    models.CharField: (str, "same"),
+    models.TextField: (str, "same"),
+    models.BooleanField: (bool, "same"),
+    models.IntegerField: (int, "int"),
+    models.BigIntegerField: (int, "int"),
+    models.SmallIntegerField: (int, "int"),
+    models.PositiveIntegerField: (int, "int"),
+    models.PositiveSmallIntegerField: (int, "int"),
+    models.AutoField: (int, "pk"),
+    models.BigAutoField: (int, "pk"),
+    models.DateTimeField: (dt.datetime, "datetime"),
 }
 
 
 @cache
-def _prep_kind(field: Field[Any, Any]) -> Any:
-    """What ``prep`` may skip for ``field``: the type kept as is, ``"datetime"``, or None."""
+def _prep_kind(field: Field[Any, Any]) -> tuple[type[Any] | None, str, str]:
+    """For ``prep``: the type of value it may take a short cut for (None: none), which one,
+    and the field's internal type."""
     if isinstance(field, models.ForeignKey) and not field.one_to_one:
         return _prep_kind(field.target_field)
-    if type(field) in (models.AutoField, models.BigAutoField):
-        return int
-    if type(field) is models.DateTimeField:
-        return "datetime"
-    return _SAME.get(type(field))
+    kind, how = _KINDS.get(type(field), (None, ""))
+    return kind, how, field.get_internal_type()
 
 
 def prep(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
     """``field.get_db_prep_save(value, connection)``: the same value, without Django's layers
-    of preparation for a value they would hand back as is (a ``str`` for a ``CharField``, an
-    ``int`` for an integer field or a foreign key to one, None) or only adapt (an aware
-    ``datetime``). Any other value goes through ``get_db_prep_save`` itself."""
-    kind = _prep_kind(field)
-    if kind is not None:
-        if value is None or type(value) is kind:
-            return value
-        if kind == "datetime" and type(value) is dt.datetime and value.tzinfo is not None:
-            return connection.ops.adapt_datetimefield_value(value)
-    return field.get_db_prep_save(value, connection)
+    of preparation, for the plain values the hot path writes (see ``_KINDS``); any other goes
+    through ``get_db_prep_save`` itself."""
+    kind, how, internal_type = _prep_kind(field)
+    if kind is None:
+        return field.get_db_prep_save(value, connection)
+    if value is None:
+        return None
+    if type(value) is not kind:
+        return field.get_db_prep_save(value, connection)
+    if how == "same":
+        return value
+    if how == "int":
+        return connection.ops.adapt_integerfield_value(value, internal_type)
+    if how == "pk":
+        return connection.ops.validate_autopk_value(value)
+    if value.tzinfo is None:  # naive: Django warns and makes it aware
+        return field.get_db_prep_save(value, connection)
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def new(model: type[M], **values: Any) -> M:
