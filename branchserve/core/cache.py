@@ -15,6 +15,7 @@ memcached's limits.
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 from typing import Any
 
@@ -83,17 +84,24 @@ class _ReusingClient(RedisCacheClient):
             direct = self._direct[index] = DirectConnection(pool)
         return direct.command(*args)
 
+    def _loads(self, data: bytes) -> Any:
+        """The serializer's ``loads``, without its ``int()`` attempt (an exception) first on
+        what is plainly a pickle: with protocol 2 or later every pickle starts with 0x80."""
+        serializer: Any = self._serializer  # type: ignore[attr-defined]
+        if data[:1] == b"\x80" and serializer.protocol >= 2:
+            return pickle.loads(data)
+        return serializer.loads(data)
+
     def get(self, key: Any, default: Any) -> Any:
         value = self._read("GET", key)
-        return default if value is None else self._serializer.loads(value)  # type: ignore[attr-defined]
+        return default if value is None else self._loads(value)
 
     def get_many(self, keys: Any) -> dict[Any, Any]:
         keys = list(keys)
         if not keys:
             return {}
-        loads = self._serializer.loads  # type: ignore[attr-defined]
         values = self._read("MGET", *keys)
-        return {k: loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
+        return {k: self._loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
 
 class RedisCache(DjangoRedisCache):

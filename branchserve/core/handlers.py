@@ -117,9 +117,12 @@ class DirectRoutes:
     def __init__(self, routes: Sequence[DirectRoute], prefix: str) -> None:
         self.routes = list(routes)
         alternatives = []
+        self.params: list[list[tuple[str, str]]] = []  # per route: (parameter, its group)
         for index, route in enumerate(self.routes):
             path = (prefix.rstrip("/") + route.path()).replace("//", "/")
             pattern = re.sub(r"\\\{(\w+)\\\}", rf"(?P<p{index}_\1>[^/]+)", re.escape(path))
+            names = re.findall(r"\{(\w+)\}", path)
+            self.params.append([(name, f"p{index}_{name}") for name in names])
             alternatives.append(f"(?P<r{index}>{pattern})")
         self.pattern = re.compile("^(?:" + "|".join(alternatives) + ")$")
 
@@ -129,11 +132,9 @@ class DirectRoutes:
         found = self.pattern.match(request.path_info)
         if found is None:
             return None
-        groups = {k: v for k, v in found.groupdict().items() if v is not None}
-        index = next(int(k[1:]) for k in groups if k.startswith("r"))
+        index = int(str(found.lastgroup)[1:])  # the route's group closes last
         route = self.routes[index]
-        marker = f"p{index}_"
-        params = {k[len(marker) :]: v for k, v in groups.items() if k.startswith(marker)}
+        params = {name: found[group] for name, group in self.params[index]}
         arguments = route.arguments(request, params)
         return None if arguments is None else (route, arguments)
 

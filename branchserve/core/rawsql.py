@@ -108,14 +108,23 @@ _KINDS: dict[type[Any], tuple[type[Any], str]] = {
 }
 
 
-@cache
+# ``_prep_kind`` by ``id(field)``: a field's own ``__hash__`` is Python code (model fields
+# live as long as the process).
+_PREP_KINDS: dict[int, tuple[type[Any] | None, str, str]] = {}
+
+
 def _prep_kind(field: Field[Any, Any]) -> tuple[type[Any] | None, str, str]:
     """For ``prep``: the type of value it may take a short cut for (None: none), which one,
     and the field's internal type."""
-    if isinstance(field, models.ForeignKey) and not field.one_to_one:
-        return _prep_kind(field.target_field)
-    kind, how = _KINDS.get(type(field), (None, ""))
-    return kind, how, field.get_internal_type()
+    found = _PREP_KINDS.get(id(field))
+    if found is None:
+        if isinstance(field, models.ForeignKey) and not field.one_to_one:
+            found = _prep_kind(field.target_field)
+        else:
+            kind, how = _KINDS.get(type(field), (None, ""))
+            found = (kind, how, field.get_internal_type())
+        _PREP_KINDS[id(field)] = found
+    return found
 
 
 def prep(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
