@@ -152,6 +152,7 @@ class HeartbeatScriptTest(BrowserCase):
         self.wait_for_beats(page, 1)
         self.assertEqual(self.beats[0]["authorization"], f"Device {token}")
         self.assertEqual(self.beats[0]["body"], {"status": "ok"})
+        self.wait_for_answer(page)
         page.clock.run_for(5_100)  # the server said 5 s
         self.wait_for_beats(page, 2)
         page.evaluate("BranchserveHeartbeat.setFault('printer_out_of_paper', '第二卷')")
