@@ -17,10 +17,10 @@ reads ``timestamptz`` columns with psycopg's own (compiled) loader instead of Dj
 subclass of it: the values are the same (Django sets the session's time zone to its own, and
 psycopg returns that zone), at a fraction of the cost.
 
-Each helper looks Django's connection up once (``connections[DEFAULT_DB_ALIAS]``, also
-``database()``): every attribute read through ``django.db.connection`` is a lookup in a
-context-local mapping. ``prep`` is a field's ``get_db_prep_save`` without its layers for the
-plain values the hot path writes, and ``new`` a model's ``__init__`` without its descriptors.
+Each helper looks Django's connection up once (``database()``): every attribute read through
+``django.db.connection`` is a lookup in a context-local mapping. ``prep`` is a field's
+``get_db_prep_save`` without its layers for the plain values the hot path writes, and ``new``
+a model's ``__init__`` without its descriptors.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def cursor() -> AbstractContextManager[CursorWrapper]:
     set up once per connection, not per statement. So fetch a statement's rows inside its
     ``with`` block and do not run another hand-written statement before that.
     """
-    connection = _connection()
+    connection = database()
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.close_if_health_check_failed()
@@ -82,11 +82,9 @@ def _hot_cursor(connection: BaseDatabaseWrapper, raw: Any) -> Any:
     return hot
 
 
-def _connection() -> BaseDatabaseWrapper:
+def database() -> BaseDatabaseWrapper:
+    """Django's default connection, looked up once (the module docstring)."""
     return connections[DEFAULT_DB_ALIAS]
-
-
-database = _connection  # Django's default connection, looked up once
 
 
 # What ``get_db_prep_save`` does with a plain value (None stays None): hands back a ``str``
@@ -130,7 +128,9 @@ def _prep_kind(field: Field[Any, Any]) -> tuple[type[Any] | None, str, str]:
 def prep(field: Field[Any, Any], value: Any, connection: BaseDatabaseWrapper) -> Any:
     """``field.get_db_prep_save(value, connection)``: the same value, without Django's layers
     of preparation, for the plain values the hot path writes (see ``_KINDS``); any other goes
-    through ``get_db_prep_save`` itself."""
+    through ``get_db_prep_save`` itself. A foreign key may also be given its related object."""
+    if isinstance(value, Model) and field.is_relation:
+        value = value.pk
     kind, how, internal_type = _prep_kind(field)
     if kind is None:
         return field.get_db_prep_save(value, connection)
@@ -155,7 +155,7 @@ def new(model: type[M], **values: Any) -> M:
     the same attribute values, related objects cached as ``__init__`` caches them, and each
     field not given its default. Other models go through ``__init__``."""
     meta: Any = model._meta
-    if not _reader(model, _connection().vendor, "")[3] or not _plain_relations(model):
+    if not _reader(model, database().vendor, "")[3] or not _plain_relations(model):
         return model(**values)
     if "pk" in values:
         values[meta.pk.name] = values.pop("pk")
@@ -208,13 +208,13 @@ def _plain_relations(model: type[Model]) -> bool:
 def insert_statement(model: type[Model]) -> tuple[str, tuple[Field[Any, Any], ...]]:
     """``INSERT INTO table (columns) VALUES (%s, …) RETURNING pk`` for ``model``, and its
     fields in the order of the columns (every concrete field but the primary key)."""
-    return _insert(model, _connection().vendor)
+    return _insert(model, database().vendor)
 
 
 @cache
 def _insert(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
     meta: Any = model._meta
-    quote = _connection().ops.quote_name
+    quote = database().ops.quote_name
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
@@ -225,7 +225,7 @@ def _insert(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any]
 
 def insert_row(obj: Model) -> None:
     """``INSERT`` one new model instance (no signals, as ``bulk_create``); sets its pk."""
-    connection = _connection()
+    connection = database()
     sql, fields = _insert(type(obj), connection.vendor)
     values = [prep(f, f.pre_save(obj, True), connection) for f in fields]
     with cursor() as hot:
@@ -238,14 +238,12 @@ def insert_row(obj: Model) -> None:
 
 def update_row(model: type[Model], pk: Any, values: dict[str, Any]) -> None:
     """``UPDATE`` the columns of ``values`` (field names; related objects or None) of one row."""
-    connection = _connection()
+    connection = database()
     meta: Any = model._meta
     quote = connection.ops.quote_name
     fields = [meta.get_field(name) for name in values]
     params = []
     for field, value in zip(fields, values.values(), strict=True):
-        if field.is_relation and value is not None and not isinstance(value, int | str):
-            value = value.pk
         params.append(prep(field, value, connection))
     sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with cursor() as hot:
@@ -263,7 +261,7 @@ def _reader(
     ``alias.`` if given), its attnames, per column the ``(expression, converters)`` the ORM
     would apply (None: none), and whether its instances may be built without ``__init__``
     (``_instance``)."""
-    connection = _connection()
+    connection = database()
     meta: Any = model._meta
     quote = connection.ops.quote_name
     fields = meta.concrete_fields
@@ -286,7 +284,7 @@ def _reader(
 
 def columns(model: type[Model], alias: str = "") -> str:
     """Every column of ``model``, quoted, in the order ``fetch_models`` reads them."""
-    return _reader(model, _connection().vendor, alias)[0]
+    return _reader(model, database().vendor, alias)[0]
 
 
 def _build(model: type[M], values: Sequence[Any], connection: BaseDatabaseWrapper) -> M:
@@ -325,7 +323,7 @@ def _rows(sql: str, params: Sequence[Any]) -> list[Any]:
 
 def fetch_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
     """Run ``sql`` (selecting or returning ``columns(model)``) and build its instances."""
-    connection = _connection()
+    connection = database()
     return [_build(model, row, connection) for row in _rows(sql, params)]
 
 
@@ -336,7 +334,7 @@ def fetch_joined(
     a ``select_related`` would), then ``extra`` plain values, and build each row's instances
     (followed by the plain values); a model whose primary key is NULL (a ``LEFT JOIN`` that
     found nothing) gives None."""
-    connection = _connection()
+    connection = database()
     found = []
     for row in _rows(sql, params):
         instances, start = [], 0

@@ -38,7 +38,6 @@ from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -526,8 +525,7 @@ def _event_from_t(
     db = rawsql.database()
     sql, fields = _event_sql(db.vendor, tuple(values), data_sql, returning)
     params = [
-        rawsql.prep(field, value.pk if isinstance(value, Model) else value, db)
-        for field, value in zip(fields, values.values(), strict=True)
+        rawsql.prep(field, value, db) for field, value in zip(fields, values.values(), strict=True)
     ]
     return sql, params
 
@@ -1114,8 +1112,6 @@ def _update_statement(
     sql, fields = _update_sql(db.vendor, tuple(values), len(states), recall_below is not None)
     params = []
     for field, value in zip(fields, values.values(), strict=True):
-        if field.is_relation and value is not None and not isinstance(value, int | str):
-            value = value.pk
         params.append(rawsql.prep(field, value, db))
     params += [public_id, counter.outlet_id, counter.pk, *states]
     if recall_below is not None:
