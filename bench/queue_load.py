@@ -21,13 +21,22 @@ through Django's test client in this process, transactions as the server runs th
 ``pgbench`` with 8 clients, each at its own outlet; ``raw_sql_ops_per_s`` = 4 × cycles per
 second, ``ratio_to_raw_sql`` = ``ops_per_s / raw_sql_ops_per_s``.
 
+The bare peer (``bench/bare_peer``, skipped with ``--no-peer``): a bare Django + django-ninja
+project doing the same four operations through the ORM, without the product's checks, served
+by the same server with the same workers on the same PostgreSQL (a database of its own) and
+driven by the same wrk script after the same warm-up. The issue's target of 800 operations/s
+was set from such an endpoint ("the full product must be at least as lean"), so
+``ratio_to_bare_django`` = ``ops_per_s / bare_django_ops_per_s`` is the product measured
+against it on the same machine in the same run; ``bare_django_p99_ms`` is the peer's p99. A run
+in which the peer calls a ticket twice or fails a request stops with an error.
+
 ``cpu_ms_per_op`` is the CPU time the whole machine spent busy during the measured run, per
 operation: server, PostgreSQL, Redis and wrk together. On a shared machine it varies less than
 throughput does, which makes it the figure to compare two versions by.
 
 Prints one JSON line on stdout (progress on stderr). Needs ``wrk`` and ``pgbench`` (Debian:
 ``apt-get install wrk postgresql-client``). ``python bench/queue_load.py [--server granian|
-gunicorn] [--workers N] [--threads N] [--duration S] [--warmup S]``.
+gunicorn] [--workers N] [--threads N] [--duration S] [--warmup S] [--no-peer]``.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -421,7 +431,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
+def server_command(
+    server: str, port: int, workers: int, threads: int, app: str = "branchserve.wsgi:application"
+) -> list[str]:
     """The command line of the WSGI server serving the API (docs/production.md)."""
     program = str(Path(sys.executable).parent / server)
     if server == "granian":
@@ -440,11 +452,11 @@ def server_command(server: str, port: int, workers: int, threads: int) -> list[s
             "--no-ws",
             "--log-level",
             "warning",
-            "branchserve.wsgi:application",
+            app,
         ]
     command = [
         program,
-        "branchserve.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -457,12 +469,19 @@ def server_command(server: str, port: int, workers: int, threads: int) -> list[s
     return command
 
 
-def start_server(env: dict[str, str], server: str, workers: int, threads: int) -> tuple[Any, int]:
+def start_server(
+    env: dict[str, str],
+    server: str,
+    workers: int,
+    threads: int,
+    app: str = "branchserve.wsgi:application",
+    cwd: Path = ROOT,
+) -> tuple[Any, int]:
     port = free_port()
-    command = server_command(server, port, workers, threads)
+    command = server_command(server, port, workers, threads, app)
     if not Path(command[0]).exists():
         raise SystemExit(f"{server} is not installed in this environment (pip install {server})")
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=cwd, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:  # any answer will do: this one is a 401
@@ -531,6 +550,87 @@ def run_wrk(
     return json.loads(summary_line), [i for i in ids_line.split(",") if i], "\n".join(notes)
 
 
+@dataclass(frozen=True)
+class Served:
+    """One server's measured run: wrk's summary, the ticket ids it was given, CPU busy."""
+
+    run: dict[str, Any]
+    warm_ids: list[str]
+    run_ids: list[str]
+    busy: float
+
+    @property
+    def ops_per_s(self) -> float:
+        return float(self.run["ok"]) / (self.run["duration_us"] / 1e6)
+
+    def figures(self, name: str, ops: float) -> dict[str, Any]:
+        """The peer's figures in the JSON line, prefixed with ``name``."""
+        return {
+            f"{name}_ops_per_s": round(self.ops_per_s, 1),
+            f"{name}_p99_ms": round(self.run["p99_us"] / 1000, 2),
+            f"ratio_to_{name}": round(ops / self.ops_per_s, 3),
+        }
+
+
+def serve_and_drive(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    wrk: str,
+    app: str = "branchserve.wsgi:application",
+    cwd: Path = ROOT,
+) -> Served:
+    """Start the server, warm it up, measure; stops the server."""
+    with tempfile.TemporaryDirectory(prefix="queue_load-") as tmp:
+        workdir = Path(tmp)
+        server, port = start_server(env, args.server, args.workers, args.threads, app, cwd)
+        try:
+            log(f"{app}: {args.server} on :{port}, {args.workers} workers × {args.threads} threads")
+            log(f"warm-up {args.warmup} s")
+            _warm, warm_ids, _notes = run_wrk(wrk, port, WARMUP_IDX, args.warmup, "warmup", workdir)
+            touched, _ids, touch_notes = run_wrk(
+                wrk, port, MEASURE_IDX, 3, "touch", workdir, touch=True
+            )
+            if touched["failed"]:
+                raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
+            log(f"measuring {args.duration} s")
+            busy = busy_cpu_seconds()
+            run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+            busy = busy_cpu_seconds() - busy
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if notes.strip():
+        log("failed requests, first few:\n" + notes.strip())
+    return Served(run, warm_ids, run_ids, busy)
+
+
+def measure_bare_peer(url: str, args: argparse.Namespace, wrk: str) -> Served:
+    """The same load on ``bench/bare_peer`` (its package docstring), in a database of its own
+    beside the bench's; refuses a run in which it called a ticket twice or failed requests."""
+    import psycopg
+
+    peer_url = urlparse(url)._replace(path=urlparse(url).path + "_bare").geturl()
+    log(f"the bare Django + django-ninja peer, in {urlparse(peer_url).path.lstrip('/')}")
+    recreate_database(peer_url)
+    bench_dir = Path(__file__).resolve().parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BRANCHSERVE_"))}
+    env.update(BARE_DATABASE_URL=peer_url, DJANGO_SETTINGS_MODULE="bare_peer.settings")
+    indexes = [str(i) for i in [*WARMUP_IDX, *MEASURE_IDX]]
+    subprocess.run(
+        [sys.executable, "-m", "bare_peer.seed", *indexes], cwd=bench_dir, env=env, check=True
+    )
+    served = serve_and_drive(env, args, wrk, "bare_peer.wsgi:application", bench_dir)
+    with psycopg.connect(peer_url) as conn:
+        (twice,) = conn.execute(
+            "SELECT count(*) FROM (SELECT ticket_id FROM bare_peer_event WHERE kind = 'called'"
+            " GROUP BY ticket_id HAVING count(*) > 1) AS t"
+        ).fetchone() or (0,)
+    failed = served.run["failed"] + served.run["socket_errors"] + served.run["timeouts"]
+    if twice or failed:
+        raise SystemExit(f"the peer called {twice} tickets twice and failed {failed} requests")
+    return served
+
+
 # -- checks ----------------------------------------------------------------------------------
 
 
@@ -568,6 +668,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--sql-out", help="also write the pgbench script here")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the bare Django + django-ninja peer"
+    )
     args = parser.parse_args()
 
     wrk, pgbench = find_tools()
@@ -610,35 +713,17 @@ def main() -> None:
     log(f"SQL statements per operation: {statements}")
     connection.close()
 
-    with tempfile.TemporaryDirectory(prefix="queue_load-") as tmp:
-        workdir = Path(tmp)
-        server, port = start_server(env, args.server, args.workers, args.threads)
-        try:
-            log(f"{args.server} on :{port}, {args.workers} workers × {args.threads} threads")
-            log(f"warm-up {args.warmup} s")
-            _warm, warm_ids, _notes = run_wrk(wrk, port, WARMUP_IDX, args.warmup, "warmup", workdir)
-            touched, _ids, touch_notes = run_wrk(
-                wrk, port, MEASURE_IDX, 3, "touch", workdir, touch=True
-            )
-            if touched["failed"]:
-                raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
-            log(f"measuring {args.duration} s")
-            busy = busy_cpu_seconds()
-            run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
-            busy = busy_cpu_seconds() - busy
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    if notes.strip():
-        log("failed requests, first few:\n" + notes.strip())
-
-    duplicates, lost = check_database(warm_ids + run_ids)
+    served = serve_and_drive(env, args, wrk)
+    duplicates, lost = check_database(served.warm_ids + served.run_ids)
     connection.close()
+    peer: Served | None = None
+    if not args.no_peer:
+        peer = measure_bare_peer(url, args, wrk)
+    run = served.run
     log(f"pgbench, {PGBENCH_CLIENTS} clients, {args.pgbench_seconds} s")
     cycles_per_s = run_pgbench(pgbench, url, script, args.pgbench_seconds)
     raw_ops = 4 * cycles_per_s
-    seconds = run["duration_us"] / 1e6
-    ops = run["ok"] / seconds
+    ops = served.ops_per_s
     print(
         json.dumps(
             {
@@ -650,8 +735,9 @@ def main() -> None:
                 "raw_sql_ops_per_s": round(raw_ops, 1),
                 "ratio_to_raw_sql": round(ops / raw_ops, 3),
                 "failed_requests": run["failed"] + run["socket_errors"] + run["timeouts"],
-                "cpu_ms_per_op": round(busy * 1000 / max(run["ok"], 1), 3),
+                "cpu_ms_per_op": round(served.busy * 1000 / max(run["ok"], 1), 3),
                 "cycles": run["cycles"],
+                **(peer.figures("bare_django", ops) if peer else {}),
                 "sql_statements_per_op": statements,
                 "server": args.server,
                 "workers": args.workers,
