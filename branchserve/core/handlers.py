@@ -24,6 +24,7 @@ does not parse) goes the usual way, where ninja gives its answer.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,10 @@ from ninja import Router, Schema, Status
 from pydantic import ValidationError
 
 API_PREFIX = "/api/"
+
+# A WSGI worker's garbage collector: the first generation is collected after this many new
+# objects (Python's default: 700), see ``settle_garbage_collector``.
+GC_FIRST_GENERATION = 20_000
 
 
 def _load_api_middleware(load: Callable[[bool], None], is_async: bool) -> None:
@@ -219,18 +224,44 @@ class ApiASGIHandler(ASGIHandler):
         _load_api_middleware(super().load_middleware, is_async)
 
 
-def wsgi_application() -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
-    """A WSGI application: ``/api/`` through ``ApiWSGIHandler``, the rest through Django's."""
+def wsgi_application(*, settle_gc: bool = True) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    """A WSGI application: ``/api/`` through ``ApiWSGIHandler``, the rest through Django's.
+
+    For a server's worker process, ``settle_gc`` then settles the garbage collector
+    (``settle_garbage_collector``); a process that only borrows the application (tests) says
+    False and keeps its own collector as it is."""
     import django
 
     django.setup(set_prefix=False)
     api, pages = ApiWSGIHandler(), WSGIHandler()
+    api.direct_routes()  # imports the API, and with it every app, before the collector settles
+    if settle_gc:
+        settle_garbage_collector()
 
     def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         return (api if path.startswith(API_PREFIX) else pages)(environ, start_response)
 
     return application
+
+
+def settle_garbage_collector() -> None:
+    """Keep Python's cyclic garbage collector off the objects that live as long as the process.
+
+    A request allocates thousands of objects; with Python's default thresholds the collector
+    runs every few requests, and every so often through everything the process has loaded
+    (Django, the apps, their modules and caches), which never becomes garbage. Measured on the
+    queue API (``bench/queue_load.py``'s cycle in one process) that took 0.17–0.21 ms of CPU
+    per request, a twelfth of its time. Freezing what is loaded once the application is built
+    (``gc.freeze``: the collector no longer looks at it) and collecting the first generation
+    less often (``GC_FIRST_GENERATION``) brought it to 0.04 ms. Reference cycles a request
+    leaves are still collected, a little later; the few thousand more objects that wait for it
+    are a few megabytes at most.
+    """
+    gc.collect()
+    gc.freeze()
+    _first, *older = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION, *older)
 
 
 def asgi_http_application() -> Callable[..., Any]:

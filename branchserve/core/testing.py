@@ -24,6 +24,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -79,6 +80,13 @@ class WsgiResponse:
         return self.headers[name]
 
 
+@cache
+def _wsgi_application() -> Any:
+    from branchserve.core.handlers import wsgi_application
+
+    return wsgi_application(settle_gc=False)
+
+
 def call_wsgi(
     method: str,
     path: str,
@@ -87,9 +95,9 @@ def call_wsgi(
     cookies: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> WsgiResponse:
-    """One request through ``branchserve.wsgi.application``, as a WSGI server sends it."""
-    from branchserve.wsgi import application
-
+    """One request through the WSGI application ``branchserve.wsgi`` serves, as a WSGI server
+    sends it (the test process's garbage collector left as it is)."""
+    application = _wsgi_application()
     path, _sep, query = path.partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method.upper(),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
+from django.test import SimpleTestCase
 
 from branchserve.asgi import application as asgi_application
+from branchserve.core.handlers import GC_FIRST_GENERATION
 from branchserve.core.testing import BaseTestCase, call_wsgi, keeping_the_test_connection
 
 
@@ -77,3 +83,22 @@ class EntryPointTests(BaseTestCase):
         self.assertNotIn(b"X-Frame-Options", api_headers)
         self.assertEqual(page_status, 200)
         self.assertEqual(page_headers[b"X-Frame-Options"], b"DENY")
+
+
+class WorkerGarbageCollectorTests(SimpleTestCase):
+    def test_a_wsgi_worker_settles_its_collector_and_a_test_process_keeps_its_own(self) -> None:
+        # A server imports ``branchserve.wsgi``: a fresh interpreter, as a worker is.
+        probe = (
+            "import gc, branchserve.wsgi;"
+            "print(gc.get_threshold()[0], gc.get_freeze_count() > 10_000)"
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "branchserve.settings"}
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+        )
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.split(), [str(GC_FIRST_GENERATION), "True"])
+        # This process serves requests through the same application, collector untouched.
+        before = gc.get_threshold(), gc.get_freeze_count()
+        call_wsgi("GET", "/api/v1/outlets/O11/queue")
+        self.assertEqual((gc.get_threshold(), gc.get_freeze_count()), before)
