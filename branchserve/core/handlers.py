@@ -249,14 +249,14 @@ def settle_garbage_collector() -> None:
     """Keep Python's cyclic garbage collector off the objects that live as long as the process.
 
     A request allocates thousands of objects; with Python's default thresholds the collector
-    runs every few requests, and every so often through everything the process has loaded
-    (Django, the apps, their modules and caches), which never becomes garbage. Measured on the
-    queue API (``bench/queue_load.py``'s cycle in one process) that took 0.17–0.21 ms of CPU
-    per request, a twelfth of its time. Freezing what is loaded once the application is built
-    (``gc.freeze``: the collector no longer looks at it) and collecting the first generation
-    less often (``GC_FIRST_GENERATION``) brought it to 0.04 ms. Reference cycles a request
-    leaves are still collected, a little later; the few thousand more objects that wait for it
-    are a few megabytes at most.
+    ran every few requests on the queue API, and every so often through everything the
+    process had loaded (Django, the apps, their modules and caches), which never becomes
+    garbage: 0.17–0.31 ms of CPU per request, a tenth of its time (``bench/queue_load.py``'s
+    cycle in one process, timed with ``gc.callbacks``). Freezing what is loaded once the
+    application is built (``gc.freeze``: the collector no longer looks at it) and collecting
+    the first generation less often (``GC_FIRST_GENERATION``) brought it to 0.01–0.02 ms.
+    Reference cycles a request leaves (a few dozen objects) are still collected, a little
+    later; the objects that wait for it are a few megabytes at most.
     """
     gc.collect()
     gc.freeze()
