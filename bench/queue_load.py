@@ -484,7 +484,7 @@ def start_server(
     server = subprocess.Popen(command, cwd=cwd, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:  # any answer will do: this one is a 401
+        try:  # any answer will do: the product's is a 401, the bare peer's a 404
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/outlets/BO0/queue", timeout=2)
         except urllib.error.HTTPError:
             return server, port
@@ -563,6 +563,10 @@ class Served:
     def ops_per_s(self) -> float:
         return float(self.run["ok"]) / (self.run["duration_us"] / 1e6)
 
+    @property
+    def failed(self) -> int:
+        return int(self.run["failed"] + self.run["socket_errors"] + self.run["timeouts"])
+
     def figures(self, name: str, ops: float) -> dict[str, Any]:
         """The peer's figures in the JSON line, prefixed with ``name``."""
         return {
@@ -609,7 +613,8 @@ def measure_bare_peer(url: str, args: argparse.Namespace, wrk: str) -> Served:
     beside the bench's; refuses a run in which it called a ticket twice or failed requests."""
     import psycopg
 
-    peer_url = urlparse(url)._replace(path=urlparse(url).path + "_bare").geturl()
+    parsed = urlparse(url)
+    peer_url = parsed._replace(path=parsed.path + "_bare").geturl()
     log(f"the bare Django + django-ninja peer, in {urlparse(peer_url).path.lstrip('/')}")
     recreate_database(peer_url)
     bench_dir = Path(__file__).resolve().parent
@@ -624,10 +629,11 @@ def measure_bare_peer(url: str, args: argparse.Namespace, wrk: str) -> Served:
         (twice,) = conn.execute(
             "SELECT count(*) FROM (SELECT ticket_id FROM bare_peer_event WHERE kind = 'called'"
             " GROUP BY ticket_id HAVING count(*) > 1) AS t"
-        ).fetchone() or (0,)
-    failed = served.run["failed"] + served.run["socket_errors"] + served.run["timeouts"]
-    if twice or failed:
-        raise SystemExit(f"the peer called {twice} tickets twice and failed {failed} requests")
+        ).fetchone()
+    if twice or served.failed:
+        raise SystemExit(
+            f"the peer called {twice} tickets twice and failed {served.failed} requests"
+        )
     return served
 
 
@@ -734,7 +740,7 @@ def main() -> None:
                 "lost_tickets": lost,
                 "raw_sql_ops_per_s": round(raw_ops, 1),
                 "ratio_to_raw_sql": round(ops / raw_ops, 3),
-                "failed_requests": run["failed"] + run["socket_errors"] + run["timeouts"],
+                "failed_requests": served.failed,
                 "cpu_ms_per_op": round(served.busy * 1000 / max(run["ok"], 1), 3),
                 "cycles": run["cycles"],
                 **(peer.figures("bare_django", ops) if peer else {}),
