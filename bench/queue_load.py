@@ -547,7 +547,10 @@ def run_wrk(
         log(result.stdout + result.stderr)
         raise SystemExit("wrk failed")
     summary_line, ids_line, *notes = out.read_text().split("\n")
-    return json.loads(summary_line), [i for i in ids_line.split(",") if i], "\n".join(notes)
+    summary, ids = json.loads(summary_line), [i for i in ids_line.split(",") if i]
+    if len(ids) != summary["issued"]:  # lost_tickets is checked against these ids
+        raise SystemExit(f"wrk counted {summary['issued']} tickets issued but kept {len(ids)} ids")
+    return summary, ids, "\n".join(notes)
 
 
 @dataclass(frozen=True)
