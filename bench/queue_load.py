@@ -481,7 +481,8 @@ def start_server(
     command = server_command(server, port, workers, threads, app)
     if not Path(command[0]).exists():
         raise SystemExit(f"{server} is not installed in this environment (pip install {server})")
-    server = subprocess.Popen(command, cwd=cwd, env=env)
+    # The server's own output (granian's warnings) goes to stderr: stdout is the JSON line.
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=sys.stderr)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:  # any answer will do: the product's is a 401, the bare peer's a 404
