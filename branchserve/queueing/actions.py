@@ -310,7 +310,8 @@ def _ticket_by_key(outlet: OrgUnit, key: str) -> Ticket | None:
     with rawsql.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {quote(Ticket._meta.db_table)} "
-            f"WHERE {quote('outlet_id')} = %s AND {quote('idempotency_key')} = %s",
+            f"WHERE {quote('outlet_id')} = %s AND {quote('idempotency_key')} = %s "
+            f"AND {quote('idempotency_key')} <> ''",  # the partial unique index's condition
             [outlet.pk, key],
         )
         if cursor.fetchone() is None:
@@ -466,7 +467,9 @@ def _issue_reads_sql(vendor: str) -> str:
     sql = (
         f"SELECT 'd', o.{q('day')}::text, NULL::text, NULL::text, "
         f"(SELECT COUNT(*) FROM {ticket} WHERE {q('outlet_id')} = %s "
-        f"AND {q('idempotency_key')} = %s AND %s <> '')::integer, "
+        # The key's own condition, as the partial unique index states it: so that a generic
+        # plan (a prepared statement's) can use that index instead of the outlet's history.
+        f"AND {q('idempotency_key')} = %s AND {q('idempotency_key')} <> '')::integer, "
         f"NULL::timestamptz, NULL::timestamptz "
         f"FROM {q(OutletQueue._meta.db_table)} o WHERE o.{q('outlet_id')} = %s "
         f"UNION ALL SELECT 'c', c.{q('code')}, k.{q('config')}::text, t.{q('state')}, "
@@ -494,7 +497,7 @@ def _issue_reads(
     current ticket's state), the tickets waiting per queue, the type's recent service times."""
     sql = _issue_reads_sql(connection.vendor)
     params: list[Any] = [
-        outlet.pk, key, key, outlet.pk,
+        outlet.pk, key, outlet.pk,
         outlet.pk, CounterStatus.OPEN.value,
         outlet.pk, day, TicketState.WAITING.value,
         outlet.pk, business_type.pk, day, TicketState.FINISHED.value,

@@ -252,17 +252,30 @@ class Ticket(models.Model):
     transfer the transfer time or the original time); ``called_at``, ``started_at`` and
     ``ended_at`` of the current (last) visit to a counter. ``estimated_wait_s`` is the estimate
     given at issue, kept so that its error can be measured against the actual wait.
+
+    Indexes: only those the queue and the reports read by. A ticket is written four times in
+    its life (issue, call, start, finish), and each write adds an entry to every index (the
+    state is indexed, so PostgreSQL cannot update in place), so the foreign keys have none of
+    their own: every read goes through the outlet, which leads ``ticket_live`` and
+    ``ticket_number_per_day``. Only deleting a counter, a business type or a staff member
+    (refused while tickets refer to them) scans the table. ``public_id`` is unique through a
+    constraint, which unlike ``unique=True`` adds no second (``LIKE``) index.
     """
 
-    public_id = models.CharField(_("ticket id"), max_length=24, unique=True, editable=False)
+    public_id = models.CharField(_("ticket id"), max_length=24, editable=False)
     outlet = models.ForeignKey(
-        OrgUnit, verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="tickets"
+        OrgUnit,
+        verbose_name=_("outlet"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     business_type = models.ForeignKey(
         BusinessType,
         verbose_name=_("business type"),
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     queue = models.CharField(_("queue code"), max_length=16)
     day = models.DateField(_("business day"))
@@ -285,6 +298,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     counter = models.ForeignKey(
         Counter,
@@ -293,6 +307,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     teller = models.ForeignKey(
         Staff,
@@ -301,6 +316,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     issued_at = models.DateTimeField(_("issued at"))
     effective_at = models.DateTimeField(_("queues from"))
@@ -327,6 +343,7 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-issued_at"]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="ticket_public_id_unique"),
             models.UniqueConstraint(
                 fields=["outlet", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
@@ -351,14 +368,22 @@ class TicketEvent(models.Model):
     ``data`` holds the details: for ``called`` the strategy's ``rule``, ``reason_code`` and
     ``params`` (``Choice.to_dict()``); for ``transferred`` where from and to; for ``diverted``
     the target and outcome; for ``closed`` the state it was left in.
+
+    Read by ticket or by outlet, kind and time (``ticket_event_kind_at``); the other foreign
+    keys have no index of their own, as on ``Ticket``: a ticket gets four events.
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    outlet = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    outlet = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=TicketEventKind.choices)
     at = models.DateTimeField(_("at"))
     staff = models.ForeignKey(
-        Staff, verbose_name=_("staff"), null=True, blank=True, on_delete=models.PROTECT
+        Staff,
+        verbose_name=_("staff"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     device = models.ForeignKey(
         "devices.Device",
@@ -366,9 +391,15 @@ class TicketEvent(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
     )
     counter = models.ForeignKey(
-        Counter, verbose_name=_("counter"), null=True, blank=True, on_delete=models.PROTECT
+        Counter,
+        verbose_name=_("counter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     data: models.JSONField[Any] = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -418,7 +449,12 @@ class CounterSession(models.Model):
 
 
 class CounterState(models.Model):
-    """A counter's live state: status, teller, the ticket at it, the strategy's memory."""
+    """A counter's live state: status, teller, the ticket at it, the strategy's memory.
+
+    Read by counter or outlet only. Without indexes on the other foreign keys, the update each
+    call makes (the ticket at the counter, the strategy's memory) is done in place (a HOT
+    update), without new index entries.
+    """
 
     counter = models.OneToOneField(
         Counter, primary_key=True, on_delete=models.CASCADE, related_name="queue_state"
@@ -431,13 +467,18 @@ class CounterState(models.Model):
         _("pause reason"), max_length=16, choices=PauseReason.choices, blank=True
     )
     session = models.ForeignKey(
-        CounterSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CounterSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     teller = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     current_ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     strategy_state: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
 

@@ -1,12 +1,17 @@
 """The hot path stays lean: an upper bound on the queries of each operation (issue, call,
 start, finish), whatever the length of the queue. Raise a bound only with a reason."""
 
+import datetime as dt
 import json
+import re
+from unittest import skipUnless
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from branchserve.devices.choices import DeviceKind
+from branchserve.queueing import actions
 from branchserve.queueing.tests.base import QueueTestCase
 
 # Per request through the API, as counted in a test (the transaction is a savepoint here: two
@@ -69,3 +74,37 @@ class HotPathQueriesTest(QueueTestCase):
             with self.subTest(operation):
                 self.assertLessEqual(short[operation], bound, short)
                 self.assertEqual(long[operation], short[operation], (short, long))
+
+
+@pytest.mark.postgres
+@skipUnless(connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL)")
+class GenericPlanTest(QueueTestCase):
+    """The server prepares the hot path's statements, and after a few executions PostgreSQL
+    may run them with a generic plan, one made without the parameters' values. The
+    Idempotency-Key check must still find the key through its own index: otherwise an issue
+    reads every ticket the outlet has ever had."""
+
+    def generic_plan(self, sql: str, params: list[object]) -> str:
+        numbered = iter(range(1, sql.count("%s") + 1))
+        text = re.sub("%s", lambda _m: f"${next(numbered)}", sql)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE generic_plan_test AS {text}")
+            try:
+                placeholders = ", ".join(["%s"] * len(params))
+                cursor.execute(f"EXPLAIN EXECUTE generic_plan_test({placeholders})", params)
+                return "\n".join(row[0] for row in cursor.fetchall())
+            finally:
+                cursor.execute("DEALLOCATE generic_plan_test")
+
+    def test_the_idempotency_key_is_found_through_its_index(self):
+        day = dt.date(2026, 3, 16)
+        sql = actions._issue_reads_sql(connection.vendor)
+        params = [
+            self.o11.pk, "key-1", self.o11.pk,
+            self.o11.pk, "open",
+            self.o11.pk, day, "waiting",
+            self.o11.pk, self.cash.pk, day, "finished",
+        ]  # fmt: skip
+        plan = self.generic_plan(sql, params)
+        self.assertIn("ticket_idempotency_key_per_outlet", plan)
