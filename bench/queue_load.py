@@ -32,7 +32,9 @@ in which the peer calls a ticket twice or fails a request stops with an error.
 
 ``cpu_ms_per_op`` is the CPU time the whole machine spent busy during the measured run, per
 operation: server, PostgreSQL, Redis and wrk together. On a shared machine it varies less than
-throughput does, which makes it the figure to compare two versions by.
+throughput does, which makes it the figure to compare two versions by. ``cpu_ms_per_op_by``
+splits it: ``server`` (the server's processes), ``postgres``, ``redis``, ``wrk`` and ``rest``
+(the kernel's own threads, such as writing the WAL back, and anything else that ran).
 
 Prints one JSON line on stdout (progress on stderr). Needs ``wrk`` and ``pgbench`` (Debian:
 ``apt-get install wrk postgresql-client``). ``python bench/queue_load.py [--server granian|
@@ -425,6 +427,47 @@ def busy_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
+    """Per process: its group (``server`` for ``server_pid`` and its descendants, ``postgres``,
+    ``redis`` or ``""``) and the CPU time it has used so far, from ``/proc``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        pid = int(stat.parent.name)
+        names[pid] = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    def group(pid: int) -> str:
+        name, ancestor = names[pid], pid
+        while ancestor > 1 and ancestor != server_pid:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == server_pid:
+            return "server"
+        return {"postgres": "postgres", "redis-server": "redis"}.get(name, "")
+
+    return {pid: (group(pid), seconds) for pid, seconds in used.items()}
+
+
+def cpu_seconds_by_group(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU time each group used between two readings of ``process_cpu_seconds``. A process
+    that ended in between is missing (a connection's backend, an autovacuum worker)."""
+    totals = {"server": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, (group, seconds) in after.items():
+        if group:
+            totals[group] += seconds - (before[pid][1] if pid in before else 0.0)
+    return totals
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -562,6 +605,7 @@ class Served:
     warm_ids: list[str]
     run_ids: list[str]
     busy: float
+    busy_by: dict[str, float]  # CPU seconds by process group (``process_cpu_seconds``)
 
     @property
     def ops_per_s(self) -> float:
@@ -601,15 +645,22 @@ def serve_and_drive(
             if touched["failed"]:
                 raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
             log(f"measuring {args.duration} s")
-            busy = busy_cpu_seconds()
+            busy, before, children = busy_cpu_seconds(), process_cpu_seconds(server.pid), os.times()
             run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+            after, done = process_cpu_seconds(server.pid), os.times()
             busy = busy_cpu_seconds() - busy
         finally:
             server.terminate()
             server.wait(timeout=30)
     if notes.strip():
         log("failed requests, first few:\n" + notes.strip())
-    return Served(run, warm_ids, run_ids, busy)
+    by = cpu_seconds_by_group(before, after)
+    # wrk is the only child this process waits for during the run
+    by["wrk"] = (done.children_user + done.children_system) - (
+        children.children_user + children.children_system
+    )
+    by["rest"] = busy - sum(by.values())
+    return Served(run, warm_ids, run_ids, busy, by)
 
 
 def measure_bare_peer(url: str, args: argparse.Namespace, wrk: str) -> Served:
@@ -746,6 +797,10 @@ def main() -> None:
                 "ratio_to_raw_sql": round(ops / raw_ops, 3),
                 "failed_requests": served.failed,
                 "cpu_ms_per_op": round(served.busy * 1000 / max(run["ok"], 1), 3),
+                "cpu_ms_per_op_by": {
+                    name: round(seconds * 1000 / max(run["ok"], 1), 3)
+                    for name, seconds in served.busy_by.items()
+                },
                 "cycles": run["cycles"],
                 **(peer.figures("bare_django", ops) if peer else {}),
                 "sql_statements_per_op": statements,
