@@ -46,6 +46,12 @@ def database_from_url(url: str) -> dict[str, object]:
             # turn it off (DATABASE_HEALTH_CHECKS=0, docs/production.md): a broken connection
             # then fails one request with a 503 to retry, and is replaced after it.
             "CONN_HEALTH_CHECKS": env_bool("DATABASE_HEALTH_CHECKS", True),
+            # Prepared statements keep the plan made without their parameters' values. Only
+            # the hot path's statements are prepared (``core/rawsql.py``; Django's own cursors
+            # send their values in the text). With a day's history, PostgreSQL would otherwise
+            # plan the issue's and the call's statements again at every execution, which takes
+            # longer than running them.
+            "OPTIONS": {"options": "-c plan_cache_mode=force_generic_plan"},
         }
     if parsed.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path)}

@@ -9,7 +9,9 @@ converters), so what is written and read is exactly what the ORM would write and
 On PostgreSQL they run through ``cursor()``: a cursor with server-side parameters on Django's
 own connection (so in the same transaction, and seen by ``execute_wrapper``s and query
 logging), whose statements psycopg prepares once they repeat (``PREPARE_THRESHOLD``), so that
-PostgreSQL parses and plans each of them once per connection. Django's default cursors inline
+PostgreSQL parses and plans each of them once per connection (the connection asks for generic
+plans, ``core/env.py``: with a history to weigh, PostgreSQL would otherwise plan some of them
+again at every execution). Django's default cursors inline
 the parameters into the text, which suits the ORM's varied queries (server-side parameters
 break some of them: a parameter repeated in ``SELECT`` and ``GROUP BY``) but makes PostgreSQL
 plan every statement anew; the hot path's statements are few and fixed. Their cursor also

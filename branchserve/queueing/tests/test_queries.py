@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from branchserve.devices.choices import DeviceKind
 from branchserve.queueing import actions
-from branchserve.queueing.tests.base import QueueTestCase
+from branchserve.queueing.tests.base import MORNING, QueueTestCase
 
 # Per request through the API, as counted in a test (the transaction is a savepoint here: two
 # statements that a real request does not send; and nothing is cached inside a test case, so
@@ -108,3 +108,29 @@ class GenericPlanTest(QueueTestCase):
         ]  # fmt: skip
         plan = self.generic_plan(sql, params)
         self.assertIn("ticket_idempotency_key_per_outlet", plan)
+
+    def test_the_hot_path_is_planned_once_with_a_history(self):
+        # 60 earlier days of 80 finished tickets each, as PostgreSQL's statistics see them.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO queueing_ticket (public_id, outlet_id, business_type_id, queue, "
+                "day, seq, number, tier, green_channel, appointment, front, channel, state, "
+                "issued_at, effective_at, called_at, started_at, ended_at, recalls, "
+                "waiting_ahead, customer_masked, idempotency_key, divert_target, divert_outcome) "
+                "SELECT 'h-' || d || '-' || n, %s, %s, 'A', %s::date - d, n, 'A' || n, 0, false, "
+                "false, false, 'kiosk', 'finished', t, t, t, t, t + interval '5 minutes', 0, 0, "
+                "'', 'h-' || d || '-' || n, '', '' "
+                "FROM generate_series(1, 60) d, generate_series(1, 80) n, "
+                "LATERAL (SELECT %s::timestamptz - d * interval '1 day' AS t) AS at",
+                [self.o11.pk, self.cash.pk, MORNING.date(), MORNING],
+            )
+            cursor.execute("ANALYZE queueing_ticket")
+        for n in range(10):  # psycopg prepares a statement at its fifth execution
+            self.issue("A", minutes=n)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s",
+                ["SELECT 'd', o.%"],
+            )
+            self.assertEqual(cursor.fetchall(), [(5, 0)])
