@@ -3,14 +3,14 @@
 A fresh database (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/
 branchserve_bench``, dropped and recreated) gets a province with outlets, each with one counter,
 a kiosk, a counter terminal and a teller logged in at it (a session), the counter open. The API
-is served by granian (3 WSGI workers of 2 threads each, ``DEBUG`` off; when Redis answers,
-the Redis channel layer, sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs
-the API workers) and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a
-client that does issue → call-next → start → finish, one whole cycle at each of its 4 outlets
-in turn. One operation = one HTTP request. A warm-up comes first: 5 seconds of cycles on other
-outlets, then 3 seconds of reads of the measured outlets' queues with their kiosks' and
-terminals' tokens, so that every server process has seen every device once, as in a day's
-steady state.
+is served by granian (3 WSGI workers of 2 threads each, each taking at most 6 of the connections
+(``--backpressure``), ``DEBUG`` off; when Redis answers, the Redis channel layer, sessions and
+``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers) and driven by ``wrk``
+(``bench/queue_load.lua``): 16 connections, each a client that does issue → call-next → start →
+finish, one whole cycle at each of its 4 outlets in turn. One operation = one HTTP request. A
+warm-up comes first: 5 seconds of cycles on other outlets, then 3 seconds of reads of the
+measured outlets' queues with their kiosks' and terminals' tokens, so that every server process
+has seen every device once, as in a day's steady state.
 
 Then the database is checked: ``duplicate_calls`` = tickets with more than one ``called`` event
 (recalls are another kind), ``lost_tickets`` = tickets whose issue answered 201 to wrk but that
@@ -38,7 +38,8 @@ splits it: ``server`` (the server's processes), ``postgres``, ``redis``, ``wrk``
 
 Prints one JSON line on stdout (progress on stderr). Needs ``wrk`` and ``pgbench`` (Debian:
 ``apt-get install wrk postgresql-client``). ``python bench/queue_load.py [--server granian|
-gunicorn] [--workers N] [--threads N] [--duration S] [--warmup S] [--no-peer]``.
+gunicorn] [--workers N] [--threads N] [--backpressure N] [--duration S] [--warmup S]
+[--no-peer]``.
 """
 
 from __future__ import annotations
@@ -475,9 +476,15 @@ def free_port() -> int:
 
 
 def server_command(
-    server: str, port: int, workers: int, threads: int, app: str = "branchserve.wsgi:application"
+    server: str,
+    port: int,
+    workers: int,
+    threads: int,
+    app: str = "branchserve.wsgi:application",
+    backpressure: int = 0,
 ) -> list[str]:
-    """The command line of the WSGI server serving the API (docs/production.md)."""
+    """The command line of the WSGI server serving the API (docs/production.md);
+    ``backpressure``: granian's limit of connections per worker (0: granian's default)."""
     program = str(Path(sys.executable).parent / server)
     if server == "granian":
         return [
@@ -495,6 +502,7 @@ def server_command(
             "--no-ws",
             "--log-level",
             "warning",
+            *(["--backpressure", str(backpressure)] if backpressure else []),
             app,
         ]
     command = [
@@ -519,9 +527,10 @@ def start_server(
     threads: int,
     app: str = "branchserve.wsgi:application",
     cwd: Path = ROOT,
+    backpressure: int = 0,
 ) -> tuple[Any, int]:
     port = free_port()
-    command = server_command(server, port, workers, threads, app)
+    command = server_command(server, port, workers, threads, app, backpressure)
     if not Path(command[0]).exists():
         raise SystemExit(f"{server} is not installed in this environment (pip install {server})")
     # The server's own output (granian's warnings) goes to stderr: stdout is the JSON line.
@@ -634,7 +643,9 @@ def serve_and_drive(
     """Start the server, warm it up, measure; stops the server."""
     with tempfile.TemporaryDirectory(prefix="queue_load-") as tmp:
         workdir = Path(tmp)
-        server, port = start_server(env, args.server, args.workers, args.threads, app, cwd)
+        server, port = start_server(
+            env, args.server, args.workers, args.threads, app, cwd, args.backpressure
+        )
         try:
             log(f"{app}: {args.server} on :{port}, {args.workers} workers × {args.threads} threads")
             log(f"warm-up {args.warmup} s")
@@ -655,6 +666,15 @@ def serve_and_drive(
     if notes.strip():
         log("failed requests, first few:\n" + notes.strip())
     by = cpu_seconds_by_group(before, after)
+    workers = sorted(
+        (
+            seconds - before.get(pid, ("", 0.0))[1]
+            for pid, (group, seconds) in after.items()
+            if group == "server" and pid != server.pid
+        ),
+        reverse=True,
+    )
+    log("CPU seconds of each server worker: " + ", ".join(f"{s:.1f}" for s in workers))
     # wrk is the only child this process waits for during the run
     by["wrk"] = (done.children_user + done.children_system) - (
         children.children_user + children.children_system
@@ -719,6 +739,12 @@ def main() -> None:
     # granian, 3 workers of 2 threads: the fastest on the 2-core machine (docs/production.md).
     parser.add_argument("--workers", type=int, default=3, help="server worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument(
+        "--backpressure",
+        type=int,
+        default=6,
+        help="granian: keep-alive connections per worker (0: granian's default, 1024/workers)",
+    )
     parser.add_argument(
         "--server",
         choices=("granian", "gunicorn"),
@@ -807,6 +833,7 @@ def main() -> None:
                 "server": args.server,
                 "workers": args.workers,
                 "threads": args.threads,
+                "backpressure": args.backpressure,
                 "redis": with_redis,
             }
         )
