@@ -742,8 +742,8 @@ def main() -> None:
     parser.add_argument(
         "--backpressure",
         type=int,
-        default=6,
-        help="granian: keep-alive connections per worker (0: granian's default, 1024/workers)",
+        help="granian: connections per worker (default 6, or more if the workers could not "
+        f"take all {CLIENTS} otherwise; 0: granian's own, 1024/workers)",
     )
     parser.add_argument(
         "--server",
@@ -759,6 +759,8 @@ def main() -> None:
         "--no-peer", action="store_true", help="skip the bare Django + django-ninja peer"
     )
     args = parser.parse_args()
+    if args.backpressure is None:  # as docs/production.md runs 3 workers, and room for all
+        args.backpressure = max(6, -(-CLIENTS // args.workers))
 
     wrk, pgbench = find_tools()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
