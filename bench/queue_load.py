@@ -457,16 +457,16 @@ def process_cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
     return {pid: (group(pid), seconds) for pid, seconds in used.items()}
 
 
-def cpu_seconds_by_group(
+def cpu_seconds_used(
     before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
-) -> dict[str, float]:
-    """CPU time each group used between two readings of ``process_cpu_seconds``. A process
-    that ended in between is missing (a connection's backend, an autovacuum worker)."""
-    totals = {"server": 0.0, "postgres": 0.0, "redis": 0.0}
-    for pid, (group, seconds) in after.items():
-        if group:
-            totals[group] += seconds - (before[pid][1] if pid in before else 0.0)
-    return totals
+) -> dict[int, tuple[str, float]]:
+    """Per process: its group and the CPU time it used between two readings of
+    ``process_cpu_seconds``. A process that ended in between is missing (a connection's
+    backend, an autovacuum worker)."""
+    return {
+        pid: (group, seconds - (before[pid][1] if pid in before else 0.0))
+        for pid, (group, seconds) in after.items()
+    }
 
 
 def free_port() -> int:
@@ -665,13 +665,13 @@ def serve_and_drive(
             server.wait(timeout=30)
     if notes.strip():
         log("failed requests, first few:\n" + notes.strip())
-    by = cpu_seconds_by_group(before, after)
+    used = cpu_seconds_used(before, after)
+    by = {name: 0.0 for name in ("server", "postgres", "redis")}
+    for group, seconds in used.values():
+        if group:
+            by[group] += seconds
     workers = sorted(
-        (
-            seconds - before.get(pid, ("", 0.0))[1]
-            for pid, (group, seconds) in after.items()
-            if group == "server" and pid != server.pid
-        ),
+        (s for pid, (group, s) in used.items() if group == "server" and pid != server.pid),
         reverse=True,
     )
     log("CPU seconds of each server worker: " + ", ".join(f"{s:.1f}" for s in workers))

@@ -489,6 +489,16 @@ def _issue_reads_sql(vendor: str) -> str:
     return sql
 
 
+def _issue_reads_params(outlet_id: int, business_type_id: int, day: dt.date, key: str) -> list[Any]:
+    """The parameters of ``_issue_reads_sql``'s statement, in its order."""
+    return [
+        outlet_id, key, outlet_id,
+        outlet_id, CounterStatus.OPEN.value,
+        outlet_id, day, TicketState.WAITING.value,
+        outlet_id, business_type_id, day, TicketState.FINISHED.value,
+    ]  # fmt: skip
+
+
 def _issue_reads(
     outlet: OrgUnit, business_type: BusinessType, day: dt.date, key: str
 ) -> tuple[bool, list[Any], dict[str, int], list[float]]:
@@ -496,14 +506,8 @@ def _issue_reads(
     ``day`` with nothing issued under ``key`` yet, its open counters (code, own configuration,
     current ticket's state), the tickets waiting per queue, the type's recent service times."""
     sql = _issue_reads_sql(connection.vendor)
-    params: list[Any] = [
-        outlet.pk, key, outlet.pk,
-        outlet.pk, CounterStatus.OPEN.value,
-        outlet.pk, day, TicketState.WAITING.value,
-        outlet.pk, business_type.pk, day, TicketState.FINISHED.value,
-    ]  # fmt: skip
     with rawsql.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _issue_reads_params(outlet.pk, business_type.pk, day, key))
         rows = cursor.fetchall()
     ready, counters, waiting, durations = False, [], {}, []
     for kind, text, own, current, number, started, ended in rows:

@@ -1,7 +1,6 @@
 """The hot path stays lean: an upper bound on the queries of each operation (issue, call,
 start, finish), whatever the length of the queue. Raise a bound only with a reason."""
 
-import datetime as dt
 import json
 import re
 from unittest import skipUnless
@@ -98,14 +97,8 @@ class GenericPlanTest(QueueTestCase):
                 cursor.execute("DEALLOCATE generic_plan_test")
 
     def test_the_idempotency_key_is_found_through_its_index(self):
-        day = dt.date(2026, 3, 16)
         sql = actions._issue_reads_sql(connection.vendor)
-        params = [
-            self.o11.pk, "key-1", self.o11.pk,
-            self.o11.pk, "open",
-            self.o11.pk, day, "waiting",
-            self.o11.pk, self.cash.pk, day, "finished",
-        ]  # fmt: skip
+        params = actions._issue_reads_params(self.o11.pk, self.cash.pk, MORNING.date(), "key-1")
         plan = self.generic_plan(sql, params)
         self.assertIn("ticket_idempotency_key_per_outlet", plan)
 
