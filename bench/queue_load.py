@@ -3,14 +3,15 @@
 A fresh database (``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/
 branchserve_bench``, dropped and recreated) gets a province with outlets, each with one counter,
 a kiosk, a counter terminal and a teller logged in at it (a session), the counter open. The API
-is served by granian (3 WSGI workers of 2 threads each, each taking at most 6 of the connections
-(``--backpressure``), ``DEBUG`` off; when Redis answers, the Redis channel layer, sessions and
-``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the API workers) and driven by ``wrk``
-(``bench/queue_load.lua``): 16 connections, each a client that does issue → call-next → start →
-finish, one whole cycle at each of its 4 outlets in turn. One operation = one HTTP request. A
-warm-up comes first: 5 seconds of cycles on other outlets, then 3 seconds of reads of the
-measured outlets' queues with their kiosks' and terminals' tokens, so that every server process
-has seen every device once, as in a day's steady state.
+is served by granian (3 WSGI workers of 2 threads each, ``DEBUG`` off; when Redis answers, the
+Redis channel layer, sessions and ``BRANCHSERVE_AUTH_CACHE`` on, as docs/production.md runs the
+API workers) and driven by ``wrk`` (``bench/queue_load.lua``): 16 connections, each a client
+that does issue → call-next → start → finish, one whole cycle at each of its 4 outlets in turn.
+One operation = one HTTP request. Once every server worker has started, a warm-up comes first:
+5 seconds of cycles on other outlets, then 3 seconds of reads of the measured outlets' queues
+with their kiosks' and terminals' tokens, so that every server process has seen every device
+once, as in a day's steady state. Mid-run, the log says how the 16 connections are spread over
+the workers (each keeps those it accepted) and how many wait unaccepted.
 
 Then the database is checked: ``duplicate_calls`` = tickets with more than one ``called`` event
 (recalls are another kind), ``lost_tickets`` = tickets whose issue answered 201 to wrk but that
@@ -55,10 +56,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -469,6 +472,32 @@ def cpu_seconds_used(
     }
 
 
+def connections_by_worker(server_pid: int, port: int, after_s: float) -> tuple[list[int], int]:
+    """``after_s`` seconds from now: the clients' connections to ``port`` that each worker of
+    ``server_pid`` holds (most first), and those the kernel has established but no worker has
+    accepted yet; from ``/proc`` (IPv4 connections, as wrk opens them to 127.0.0.1)."""
+    time.sleep(after_s)
+    established: set[int] = set()  # socket inodes
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state = int(fields[1].rsplit(":", 1)[1], 16), fields[3]
+        if local_port == port and state == "01":  # ESTABLISHED, on the server's side
+            established.add(int(fields[9]))
+    held: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            if int(text[text.rindex(")") + 2 :].split()[1]) != server_pid:
+                continue
+            links = [os.readlink(fd) for fd in (stat.parent / "fd").iterdir()]
+        except (OSError, ValueError):  # ended meanwhile
+            continue
+        inodes = {int(link[8:-1]) for link in links if link.startswith("socket:[")}
+        held[int(stat.parent.name)] = len(inodes & established)
+    waiting = len(established) - sum(held.values())
+    return sorted(held.values(), reverse=True), waiting
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -501,7 +530,7 @@ def server_command(
             str(threads),
             "--no-ws",
             "--log-level",
-            "warning",
+            "info",  # start_server waits for every "Started worker-N"
             *(["--backpressure", str(backpressure)] if backpressure else []),
             app,
         ]
@@ -529,25 +558,54 @@ def start_server(
     cwd: Path = ROOT,
     backpressure: int = 0,
 ) -> tuple[Any, int]:
+    """Start the server and wait until every worker serves.
+
+    granian's workers load the application side by side and the first one ready takes every
+    connection opened before the others are (``--backpressure`` does not hold it back then);
+    a warm-up started at the first answer warmed that one worker only, and the measured run
+    began with the others cold (the first requests of the run, on those workers, took several
+    times their usual CPU time: a cluster of the run's slowest requests). So with granian, this
+    waits for the "Started worker-N" line of every worker (logged once the worker has loaded
+    the application and is about to listen)."""
     port = free_port()
     command = server_command(server, port, workers, threads, app, backpressure)
     if not Path(command[0]).exists():
         raise SystemExit(f"{server} is not installed in this environment (pip install {server})")
-    # The server's own output (granian's warnings) goes to stderr: stdout is the JSON line.
-    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=sys.stderr)
-    deadline = time.monotonic() + 30
+    # The server's own output goes to stderr: stdout is the JSON line.
+    server_process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    started: set[str] = set()
+    all_started = threading.Event()
+
+    def relay() -> None:
+        assert server_process.stdout is not None
+        for line in server_process.stdout:
+            found = re.search(r"Started worker-(\d+)$", line.strip())
+            if found:
+                started.add(found[1])
+                if len(started) >= workers:
+                    all_started.set()
+            elif "[INFO]" not in line:  # granian's life-cycle lines are noise here
+                sys.stderr.write(line)
+
+    threading.Thread(target=relay, daemon=True).start()
+    if server != "granian":
+        all_started.set()
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:  # any answer will do: the product's is a 401, the bare peer's a 404
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/outlets/BO0/queue", timeout=2)
         except urllib.error.HTTPError:
-            return server, port
+            pass
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
-        else:
-            return server, port
-    server.terminate()
-    server.wait(timeout=30)
-    raise SystemExit(f"{command[0]} did not start")
+            continue
+        if all_started.wait(timeout=max(0.0, deadline - time.monotonic())):
+            return server_process, port
+    server_process.terminate()
+    server_process.wait(timeout=30)
+    raise SystemExit(f"{command[0]} did not start all {workers} workers")
 
 
 def run_wrk(
@@ -657,7 +715,10 @@ def serve_and_drive(
                 raise SystemExit(f"reading the measured outlets' queues failed:\n{touch_notes}")
             log(f"measuring {args.duration} s")
             busy, before, children = busy_cpu_seconds(), process_cpu_seconds(server.pid), os.times()
-            run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+            with ThreadPoolExecutor(1) as pool:  # a look at the connections, mid-run
+                spread = pool.submit(connections_by_worker, server.pid, port, args.duration / 2)
+                run, run_ids, notes = run_wrk(wrk, port, MEASURE_IDX, args.duration, "run", workdir)
+            held, waiting = spread.result()
             after, done = process_cpu_seconds(server.pid), os.times()
             busy = busy_cpu_seconds() - busy
         finally:
@@ -675,6 +736,11 @@ def serve_and_drive(
         reverse=True,
     )
     log("CPU seconds of each server worker: " + ", ".join(f"{s:.1f}" for s in workers))
+    log(
+        f"the {CLIENTS} clients' connections, mid-run: "
+        + ", ".join(str(n) for n in held)
+        + f" held by the workers, {waiting} waiting to be accepted"
+    )
     # wrk is the only child this process waits for during the run
     by["wrk"] = (done.children_user + done.children_system) - (
         children.children_user + children.children_system
@@ -742,8 +808,10 @@ def main() -> None:
     parser.add_argument(
         "--backpressure",
         type=int,
-        help="granian: connections per worker (default 6, or more if the workers could not "
-        f"take all {CLIENTS} otherwise; 0: granian's own, 1024/workers)",
+        default=0,
+        help="granian: connections per worker (default 0: granian's own, 1024/workers; a lower "
+        "cap left connections waiting unaccepted while other workers had room, see "
+        "docs/production.md)",
     )
     parser.add_argument(
         "--server",
@@ -759,8 +827,6 @@ def main() -> None:
         "--no-peer", action="store_true", help="skip the bare Django + django-ninja peer"
     )
     args = parser.parse_args()
-    if args.backpressure is None:  # as docs/production.md runs 3 workers, and room for all
-        args.backpressure = max(6, -(-CLIENTS // args.workers))
 
     wrk, pgbench = find_tools()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
