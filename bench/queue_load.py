@@ -431,6 +431,18 @@ def busy_cpu_seconds() -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """Each process's pid, name and the fields of ``/proc/<pid>/stat`` after the name (the
+    state first, then the parent's pid, …); a process that ends meanwhile is left out."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        yield int(stat.parent.name), name, text[text.rindex(")") + 2 :].split()
+
+
 def process_cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
     """Per process: its group (``server`` for ``server_pid`` and its descendants, ``postgres``,
     ``redis`` or ``""``) and the CPU time it has used so far, from ``/proc``."""
@@ -438,14 +450,8 @@ def process_cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
     parents: dict[int, int] = {}
     names: dict[int, str] = {}
     used: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # ended meanwhile
-            continue
-        pid = int(stat.parent.name)
-        names[pid] = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
+    for pid, name, fields in proc_stats():
+        names[pid] = name
         parents[pid] = int(fields[1])
         used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
@@ -484,16 +490,15 @@ def connections_by_worker(server_pid: int, port: int, after_s: float) -> tuple[l
         if local_port == port and state == "01":  # ESTABLISHED, on the server's side
             established.add(int(fields[9]))
     held: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid, _name, fields in proc_stats():
+        if int(fields[1]) != server_pid:
+            continue
         try:
-            text = stat.read_text()
-            if int(text[text.rindex(")") + 2 :].split()[1]) != server_pid:
-                continue
-            links = [os.readlink(fd) for fd in (stat.parent / "fd").iterdir()]
-        except (OSError, ValueError):  # ended meanwhile
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:  # ended meanwhile
             continue
         inodes = {int(link[8:-1]) for link in links if link.startswith("socket:[")}
-        held[int(stat.parent.name)] = len(inodes & established)
+        held[pid] = len(inodes & established)
     waiting = len(established) - sum(held.values())
     return sorted(held.values(), reverse=True), waiting
 
@@ -561,12 +566,11 @@ def start_server(
     """Start the server and wait until every worker serves.
 
     granian's workers load the application side by side and the first one ready takes every
-    connection opened before the others are (``--backpressure`` does not hold it back then);
-    a warm-up started at the first answer warmed that one worker only, and the measured run
-    began with the others cold (the first requests of the run, on those workers, took several
-    times their usual CPU time: a cluster of the run's slowest requests). So with granian, this
-    waits for the "Started worker-N" line of every worker (logged once the worker has loaded
-    the application and is about to listen)."""
+    connection opened before the others listen; a warm-up started at the first answer warmed
+    that one worker only, and the measured run began with the others cold (the first requests
+    of the run, on those workers, took several times their usual CPU time: a cluster of the
+    run's slowest requests). So with granian, this waits for the "Started worker-N" line of
+    every worker (logged once the worker has loaded the application and is about to listen)."""
     port = free_port()
     command = server_command(server, port, workers, threads, app, backpressure)
     if not Path(command[0]).exists():
